@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The benchmark command (``make bench``): realistic data, ratios measured side by side.
+
+Standard library only; it starts throwaway servers like the test command (or uses
+``PERF_TEST_PG_DSN`` / ``PERF_TEST_REDIS_URL``) and runs each benchmark in the test venv.
+With ``ODOO_PATH`` (and ``ODOO_PYTHON``, ``ODOO_ADDONS_PATH`` as for the tests) it also builds
+a small Odoo 17 database with perf_core and measures ``run()`` inside Odoo.
+Output goes to the terminal and to ``.bench-output/``.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import services  # noqa: E402
+
+OUT = os.path.join(ROOT, ".bench-output")
+
+
+def run(cmd, env, name, stdin=None):
+    print(f"==> {name}", flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdin=stdin, capture_output=True, text=True)
+    with open(os.path.join(OUT, f"{name}.log"), "w") as f:
+        f.write(proc.stdout + proc.stderr)
+    print(proc.stdout, flush=True)
+    if proc.returncode:
+        print(proc.stderr[-4000:])
+    return proc.returncode
+
+
+def odoo_bench(pg_dsn, redis_url, env):
+    odoo_path = os.environ["ODOO_PATH"]
+    python = os.environ.get("ODOO_PYTHON", "python3")
+    pg = re.match(r"postgresql://(?P<user>[^@:]+)@(?P<host>[^:/]+):(?P<port>\d+)/", pg_dsn)
+    dbname = f"perf_odoo_bench_{uuid.uuid4().hex[:8]}"
+    odoo = [python, os.path.join(odoo_path, "odoo-bin")]
+    opts = [
+        "-d",
+        dbname,
+        "--db_host",
+        pg["host"],
+        "--db_port",
+        pg["port"],
+        "--db_user",
+        pg["user"],
+        "--addons-path",
+        ",".join(
+            [
+                os.environ.get("ODOO_ADDONS_PATH") or os.path.join(odoo_path, "addons"),
+                os.path.join(odoo_path, "odoo", "addons"),
+                ROOT,
+                os.path.join(ROOT, "tests", "addons"),
+            ]
+        ),
+        "--without-demo=all",
+        "--log-level=warn",
+        "--max-cron-threads=0",
+    ]
+    env = dict(env, PERF_REDIS_URL=redis_url)
+    code = run(
+        odoo + opts + ["-i", "perf_core,test_perf_core", "--stop-after-init"], env, "odoo-install"
+    )
+    if code:
+        return code
+    with open(os.path.join(ROOT, "bench", "odoo_core.py")) as script:
+        return run(odoo + ["shell"] + opts + ["--no-http"], env, "odoo-core", stdin=script)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    python = services.ensure_venv()
+    started = []
+    try:
+        pg_dsn = os.environ.get("PERF_TEST_PG_DSN")
+        if not pg_dsn:
+            started.append(services.Postgres().start())
+            pg_dsn = started[-1].dsn
+        redis_url = os.environ.get("PERF_TEST_REDIS_URL")
+        if not redis_url:
+            started.append(services.Redis().start())
+            redis_url = started[-1].url
+        env = dict(os.environ, PERF_TEST_PG_DSN=pg_dsn, PERF_TEST_REDIS_URL=redis_url)
+        failures = 0
+        failures += bool(run([python, "-m", "bench.core_slots", pg_dsn], env, "core-slots"))
+        if os.environ.get("ODOO_PATH"):
+            failures += bool(odoo_bench(pg_dsn, redis_url, env))
+        else:
+            print("==> ODOO_PATH not set: skipping the in-Odoo benchmarks")
+    finally:
+        for server in reversed(started):
+            server.stop()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

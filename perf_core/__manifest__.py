@@ -1,0 +1,22 @@
+{
+    "name": "Performance Core",
+    "summary": "Analysis tools under a global concurrency limit, call log, Redis and replica "
+    "connections: the base of the perf_* toolkit",
+    "version": "17.0.1.0.0",
+    "category": "Productivity/Performance",
+    "author": "perf_* toolkit contributors",
+    "license": "LGPL-3",
+    "depends": ["base", "web"],
+    "external_dependencies": {"python": ["psycopg2", "redis"]},
+    "data": [
+        "security/perf_core_groups.xml",
+        "security/ir.model.access.csv",
+        "security/perf_tool_call_security.xml",
+        "data/perf_core_data.xml",
+        "views/perf_tool_call_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/perf_core_menus.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

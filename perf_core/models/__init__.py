@@ -1,0 +1,7 @@
+from . import (
+    ir_config_parameter,
+    perf_tool_call,
+    perf_tool_mixin,
+    perf_tool_runner,
+    res_config_settings,
+)

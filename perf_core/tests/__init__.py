@@ -1,0 +1,1 @@
+from . import test_call_log, test_settings

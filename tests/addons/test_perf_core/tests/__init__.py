@@ -1,0 +1,1 @@
+from . import test_pipeline, test_run_many, test_slots_and_backends

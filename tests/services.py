@@ -1,0 +1,262 @@
+"""Throwaway PostgreSQL and Redis servers for the test and benchmark commands.
+
+Standard library only: this runs before the virtual environment exists. Each server is
+started from its own binaries on a free loopback port in a temporary directory and stopped
+(and deleted) on exit. PostgreSQL refuses to run as root, so as root the cluster runs as an
+unprivileged system user (``postgres`` when the package created it, else ``nobody``).
+"""
+
+import glob
+import hashlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG_SUPERUSER = "perf"  # Odoo refuses the "postgres" role
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pg_bindir():
+    """Directory of the newest PostgreSQL server binaries (PG_BIN overrides)."""
+    if os.environ.get("PG_BIN"):
+        return os.environ["PG_BIN"]
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0,
+    )
+    if candidates:
+        return os.path.dirname(candidates[-1])
+    found = shutil.which("initdb")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    raise RuntimeError("PostgreSQL server binaries not found: install postgresql or set PG_BIN")
+
+
+def _as_user():
+    """Command prefix running a program as an unprivileged user when we are root."""
+    if os.geteuid() != 0:
+        return [], None
+    for name in ("postgres", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return ["runuser", "-u", name, "--"], entry
+    raise RuntimeError("running as root and no unprivileged user (postgres, nobody) exists")
+
+
+class Postgres:
+    """A throwaway cluster: ``start()``, ``dsn``, ``stop()``."""
+
+    def __init__(self, port=None, extra_conf=None):
+        self.port = port or free_port()
+        self.bindir = pg_bindir()
+        self.root = tempfile.mkdtemp(prefix="perf-pg-")
+        self.data = os.path.join(self.root, "data")
+        self.log = os.path.join(self.root, "server.log")
+        self.extra_conf = extra_conf or {}
+        self.prefix, self.user = _as_user()
+        if self.user:
+            os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
+            os.chmod(self.root, 0o755)
+
+    @property
+    def dsn(self):
+        return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args, **kwargs):
+        return subprocess.run(
+            self.prefix + list(args), check=True, capture_output=True, text=True, **kwargs
+        )
+
+    def _has_pg_stat_statements(self):
+        share = subprocess.run(
+            [os.path.join(self.bindir, "pg_config"), "--sharedir"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if not share:
+            share = self.bindir.replace("/lib/", "/share/").rsplit("/bin", 1)[0]
+        return os.path.exists(os.path.join(share, "extension", "pg_stat_statements.control"))
+
+    def start(self):
+        self._run(
+            os.path.join(self.bindir, "initdb"),
+            "-D",
+            self.data,
+            "-U",
+            PG_SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        conf = {
+            "listen_addresses": "'127.0.0.1'",
+            "port": str(self.port),
+            "unix_socket_directories": f"'{self.root}'",
+            "max_connections": "200",
+            "shared_buffers": "256MB",
+            "fsync": "off",  # throwaway data: durability buys nothing here
+            "full_page_writes": "off",
+            "wal_level": "replica",
+            "max_wal_senders": "4",
+            "hot_standby": "on",
+        }
+        if self._has_pg_stat_statements():
+            conf["shared_preload_libraries"] = "'pg_stat_statements'"
+        conf.update(self.extra_conf)
+        with open(os.path.join(self.data, "postgresql.auto.conf"), "a", encoding="utf-8") as f:
+            for key, value in conf.items():
+                f.write(f"{key} = {value}\n")
+        self._run(
+            os.path.join(self.bindir, "pg_ctl"),
+            "-D",
+            self.data,
+            "-l",
+            self.log,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        return self
+
+    def stop(self):
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            subprocess.run(
+                self.prefix
+                + [
+                    os.path.join(self.bindir, "pg_ctl"),
+                    "-D",
+                    self.data,
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                check=False,
+            )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def start_standby(self):
+        """A streaming replica of this cluster (for replica routing tests): a new Postgres."""
+        standby = Postgres()
+        self._run(
+            os.path.join(self.bindir, "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            PG_SUPERUSER,
+            "-D",
+            standby.data,
+            "-R",
+            "-X",
+            "stream",
+            "--no-sync",
+        )
+        with open(os.path.join(standby.data, "postgresql.auto.conf"), "a", encoding="utf-8") as f:
+            f.write(f"port = {standby.port}\nunix_socket_directories = '{standby.root}'\n")
+        standby._run(
+            os.path.join(standby.bindir, "pg_ctl"),
+            "-D",
+            standby.data,
+            "-l",
+            standby.log,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        return standby
+
+
+class Redis:
+    """A throwaway Redis server, no persistence."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise RuntimeError("redis-server not found: install redis-server")
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory",
+                "256mb",
+                "--maxmemory-policy",
+                "allkeys-lru",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def ensure_venv():
+    """Create or refresh the virtual environment; return its python."""
+    path = os.environ.get("PERF_VENV") or os.path.join(ROOT, ".venv")
+    python = os.path.join(path, "bin", "python")
+    req = os.path.join(ROOT, "requirements-test.txt")
+    with open(req, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    stamp = os.path.join(path, ".requirements.sha256")
+    if not os.path.exists(python):
+        print(f"==> creating virtual environment {path}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", path], check=True)
+    if not os.path.exists(stamp) or open(stamp).read() != digest:
+        print("==> installing test dependencies", flush=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "-r", req], check=True)
+        with open(stamp, "w") as f:
+            f.write(digest)
+    return python
