@@ -5,6 +5,8 @@ import logging
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .. import connections
+from ..engine import slots
 from .perf_tool_mixin import TOOL_PREFIX
 
 _logger = logging.getLogger(__name__)
@@ -65,6 +67,28 @@ class PerfToolRunner(models.AbstractModel):
                 _logger.exception("run_many: tool %s failed", name)
                 results.append(self._item_error(name, error))
         return results
+
+    @api.model
+    def slot_usage(self):
+        """Live use of the global slots, from ``pg_locks`` (for System Health, managers).
+
+        ``{"max": int, "used": int, "holders": [{slot, pid, application_name, ...}]}``.
+        """
+        if not (self.env.su or self.env.user.has_group("perf_core.perf_core_group_manager")):
+            raise AccessError(_("Only Performance managers can see slot usage."))
+        holders = slots.utilisation(self.env.cr)
+        return {
+            "max": self.env["perf.tool.mixin"]._perf_setting("perf_core.max_concurrent_tools"),
+            "used": len(holders),
+            "holders": holders,
+        }
+
+    @api.model
+    def backend_status(self):
+        """State of the optional backends (Redis, read replica) for monitoring."""
+        if not (self.env.su or self.env.user.has_group("perf_core.perf_core_group_manager")):
+            raise AccessError(_("Only Performance managers can see backend status."))
+        return {"redis": connections.redis().status(), "replica": connections.replica().status()}
 
     # ------------------------------------------------------------------------------------------
 

@@ -1,11 +1,26 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..engine import calllog
 from .common import PerfCoreCase
 
 
 @tagged("post_install", "-at_install")
 class TestCallLog(PerfCoreCase):
+    def test_engine_columns_are_stored_fields(self):
+        """The engine writes perf_tool_call by SQL: its columns must match the model."""
+        fields = self.env["perf.tool.call"]._fields
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+            ("perf_tool_call",),
+        )
+        columns = {row[0] for row in self.env.cr.fetchall()}
+        for name in calllog.COLUMNS:
+            self.assertIn(name, fields)
+            self.assertTrue(fields[name].store, name)
+            self.assertIn(name, columns)
+        self.assertEqual(set(calllog.STATUSES), {key for key, _label in fields["status"].selection})
+
     def test_users_see_own_calls_managers_all(self):
         mine = self.log_call(self.user, self.company_a)
         theirs = self.log_call(self.other_user, self.company_a)

@@ -1,1 +1,1 @@
-from . import test_pipeline, test_run_many, test_slots_and_backends
+from . import test_pipeline, test_rpc, test_run_many, test_slots_and_backends

@@ -1,6 +1,7 @@
 import logging
 from unittest.mock import patch
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import config
 
@@ -22,6 +23,19 @@ class TestSlotsAndBackends(PerfToolCase):
         self.assertEqual(self.held_slots(), 1)
         slot = slots.held_slot(self.env.cr)
         self.assertEqual({c.slot for c in self.calls("test_rows")}, {slot})
+
+    def test_slot_usage_for_managers(self):
+        self.tool("test_rows").run({"n": 1})
+        runner = self.env["perf.tool.runner"]
+        usage = runner.with_user(self.perf_manager).slot_usage()
+        self.assertEqual(usage["max"], 4)
+        self.assertGreaterEqual(usage["used"], 1)
+        self.assertIn("pid", usage["holders"][0])
+        with self.assertRaises(AccessError):
+            runner.with_user(self.perf_user).slot_usage()
+        status = runner.with_user(self.perf_manager).backend_status()
+        self.assertEqual(set(status), {"redis", "replica"})
+        self.assertFalse(status["replica"]["configured"])
 
     def test_utilisation_visible_from_another_connection(self):
         self.tool("test_rows").run({"n": 1})
