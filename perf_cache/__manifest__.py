@@ -1,14 +1,20 @@
 {
     "name": "Performance Cache",
     "summary": "Tiered result cache for tools: memory, Redis, PostgreSQL, gzip, TTL per tool",
-    "version": "17.0.0.1.0",
+    "version": "17.0.1.0.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
     "depends": ["perf_core"],
+    "external_dependencies": {"python": ["psycopg2", "redis"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/perf_cache_entry_security.xml",
+        "data/perf_cache_data.xml",
+        "views/perf_cache_entry_views.xml",
+        "views/res_config_settings_views.xml",
         "views/perf_cache_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

@@ -7,12 +7,18 @@ matching ``PERF_*`` environment variables. Both have their own circuit breaker, 
 going away costs one warning and a fast skip, never an error for the user.
 """
 
+import atexit
 import logging
 import os
 import threading
+import time
 
+import psycopg2
+
+from odoo.sql_db import db_connect
 from odoo.tools import config
 
+from .engine import calllog
 from .engine import settings as engine_settings
 from .engine.redis_conn import RedisConnector
 from .engine.replica import ReplicaRouter
@@ -56,9 +62,87 @@ def replica():
         return _replica
 
 
+# ----------------------------------------------------------------------------------------------
+# Buffered call log
+# ----------------------------------------------------------------------------------------------
+
+_buffers = {}
+_flusher = None
+_flusher_pid = None
+FLUSH_INTERVAL_S = 0.5
+
+
+def call_buffer(dbname):
+    """This process's call log buffer for database ``dbname`` (with its flusher thread)."""
+    with _lock:
+        buffer = _buffers.get(dbname)
+        if buffer is None:
+            buffer = _buffers[dbname] = calllog.CallBuffer()
+    ensure_flusher()
+    return buffer
+
+
+def ensure_flusher():
+    """Start this process's background flush thread (threads do not survive a fork)."""
+    global _flusher, _flusher_pid
+    with _lock:
+        if _flusher is None or _flusher_pid != os.getpid() or not _flusher.is_alive():
+            _flusher = threading.Thread(target=_flush_loop, name="perf-flush", daemon=True)
+            _flusher_pid = os.getpid()
+            _flusher.start()
+
+
+_flushers = []
+
+
+def register_flusher(func):
+    """Also run ``func(force)`` in the background flush loop (other addons' buffers)."""
+    if func not in _flushers:
+        _flushers.append(func)
+
+
+def flush_call_log(dbname=None, force=True):
+    """Write buffered call rows now (all databases, or one). Returns rows written."""
+    written = 0
+    for name, buffer in list(_buffers.items()):
+        if dbname and name != dbname:
+            continue
+        if force or buffer.due():
+            rows = buffer.drain()
+            if rows:
+                written += _write(name, rows)
+    return written
+
+
+def _write(dbname, rows):
+    try:
+        # Our own short-lived cursor: it commits when the block ends.
+        with db_connect(dbname).cursor() as cr:
+            cr.execute("SET LOCAL synchronous_commit = off")
+            calllog.insert_calls(cr, rows)
+        return len(rows)
+    except psycopg2.Error:
+        _logger.exception("Could not write %s buffered tool calls of %s", len(rows), dbname)
+        return 0
+
+
+def _flush_loop():
+    while True:
+        time.sleep(FLUSH_INTERVAL_S)
+        flush_call_log(force=False)
+        for func in list(_flushers):
+            try:
+                func(False)
+            except psycopg2.Error:
+                _logger.exception("perf flusher %s failed", func)
+
+
 def reset():
     """Forget the connectors (tests, or after changing the options)."""
     global _redis, _replica
     with _lock:
         _redis = None
         _replica = None
+
+
+atexit.register(flush_call_log)

@@ -5,6 +5,9 @@ log row costs one statement on a short-lived separate cursor (the request's own 
 may roll back, and failed calls must still be logged).
 """
 
+import threading
+import time
+
 from psycopg2 import sql
 
 from .settings import ERROR_TEXT_MAX
@@ -40,27 +43,98 @@ def truncate_error(text, limit=ERROR_TEXT_MAX):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def insert_call(cr, values):
-    """Insert one call row; ``values`` maps names of :data:`COLUMNS` to values."""
+def _clean(values):
     unknown = set(values) - set(COLUMNS)
     if unknown:
         raise ValueError(f"unknown call log columns: {sorted(unknown)}")
     if values.get("status") not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
-    values = dict(values, error=truncate_error(values.get("error")))
-    names = list(values)
-    query = sql.SQL(
-        "INSERT INTO {table} ({cols}, create_uid, write_uid, create_date, write_date) "
-        "VALUES ({vals}, %(user_id)s, %(user_id)s, now() at time zone 'UTC', "
-        "now() at time zone 'UTC') RETURNING id"
-    ).format(
+    return dict(values, error=truncate_error(values.get("error")))
+
+
+_INSERT = sql.SQL(
+    "INSERT INTO {table} ({cols}, create_uid, write_uid, create_date, write_date) VALUES {rows} "
+    "RETURNING id"
+)
+_ROW = sql.SQL("({vals}, {uid}, {uid}, now() at time zone 'UTC', now() at time zone 'UTC')")
+
+
+def insert_calls(cr, rows):
+    """Insert call rows in one statement; return their ids in order.
+
+    Each row maps names of :data:`COLUMNS` to values; missing columns are NULL.
+    """
+    rows = [_clean(values) for values in rows]
+    if not rows:
+        return []
+    params = []
+    row_sql = []
+    for values in rows:
+        row_sql.append(
+            _ROW.format(
+                vals=sql.SQL(", ").join(sql.Placeholder() for _c in COLUMNS),
+                uid=sql.Placeholder(),
+            )
+        )
+        params.extend(values.get(column) for column in COLUMNS)
+        params.extend((values.get("user_id"), values.get("user_id")))  # create/write uid
+    query = _INSERT.format(
         table=sql.Identifier(TABLE),
-        cols=sql.SQL(", ").join(map(sql.Identifier, names)),
-        vals=sql.SQL(", ").join(sql.Placeholder(n) for n in names),
+        cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+        rows=sql.SQL(", ").join(row_sql),
     )
-    values.setdefault("user_id", None)
-    cr.execute(query, values)
-    return cr.fetchone()[0]
+    cr.execute(query, params)
+    return [row[0] for row in cr.fetchall()]
+
+
+def insert_call(cr, values):
+    """Insert one call row; return its id."""
+    return insert_calls(cr, [values])[0]
+
+
+class CallBuffer:
+    """Process-local buffer of call rows, written in batches.
+
+    Successful calls (cache hits above all) are far too frequent to pay a commit each; they
+    are appended here and written by :meth:`drain` + :func:`insert_calls` when the buffer
+    holds ``max_rows`` or its oldest row is ``max_age_s`` old. A crash loses at most that
+    much of the log; failed calls are never buffered.
+    """
+
+    def __init__(self, max_rows=200, max_age_s=1.0, clock=None):
+        self.max_rows = max_rows
+        self.max_age_s = max_age_s
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._rows = []
+        self._oldest = None
+
+    def __len__(self):
+        return len(self._rows)
+
+    def append(self, values):
+        """Buffer a row; True when the buffer should be drained now."""
+        values = _clean(values)
+        with self._lock:
+            if not self._rows:
+                self._oldest = self._clock()
+            self._rows.append(values)
+            return self._due()
+
+    def due(self):
+        with self._lock:
+            return self._due()
+
+    def _due(self):
+        return bool(self._rows) and (
+            len(self._rows) >= self.max_rows or self._clock() - self._oldest >= self.max_age_s
+        )
+
+    def drain(self):
+        """Take every buffered row (the caller writes them)."""
+        with self._lock:
+            rows, self._rows, self._oldest = self._rows, [], None
+            return rows
 
 
 def purge_batch(cr, older_than_days, batch_size):

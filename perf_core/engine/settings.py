@@ -29,13 +29,16 @@ class SettingError(ValueError):
     """A setting value is invalid; the message names the setting and the bound."""
 
 
-def parse(key, raw):
+def parse(key, raw, specs=None):
     """Return the integer value of setting ``key`` from its stored text.
+
+    ``specs`` maps keys to ``(default, minimum, maximum, label)``; other addons pass their
+    own (default: :data:`SETTINGS`).
 
     ``None`` or an empty string gives the default. Anything else must be an integer within the
     setting's bounds, or :class:`SettingError` says which setting and why.
     """
-    default, minimum, maximum, label = SETTINGS[key]
+    default, minimum, maximum, label = (specs or SETTINGS)[key]
     # ir.config_parameter.get_param answers False for a missing key.
     if raw is None or raw is False or (isinstance(raw, str) and not raw.strip()):
         return default

@@ -128,3 +128,32 @@ def test_purge_batches_keep_recent_rows(conn):
     assert deleted == [100, 100, 50, 0]
     cr.execute("SELECT count(*) FROM perf_tool_call")
     assert cr.fetchone()[0] == 7
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_call_buffer_batches_by_size_and_age(conn):
+    cr = conn.cursor()
+    cr.execute(CALL_TABLE_DDL)
+    clock = Clock()
+    buffer = calllog.CallBuffer(max_rows=3, max_age_s=1.0, clock=clock)
+    assert buffer.append(_call()) is False
+    assert buffer.append(_call()) is False
+    assert buffer.append(_call()) is True, "full"
+    rows = buffer.drain()
+    assert len(rows) == 3 and len(buffer) == 0
+    ids = calllog.insert_calls(cr, rows)
+    assert len(ids) == 3 and ids == sorted(ids)
+    buffer.append(_call(tool="late"))
+    assert not buffer.due()
+    clock.now = 1.5
+    assert buffer.due(), "old enough"
+    with pytest.raises(ValueError):
+        buffer.append(_call(status="weird"))
+    assert calllog.insert_calls(cr, []) == []

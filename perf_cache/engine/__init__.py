@@ -1,0 +1,1 @@
+"""perf_cache engine: plain Python, no ``odoo`` import (codec, keys, generations, tiers)."""

@@ -1,0 +1,202 @@
+"""The cache in the tool pipeline: perf_core's ``_tool_run_cached`` seam.
+
+Glue only: it reads settings, builds the key's parts (scope, companies, tables and flush
+epochs) and hands the read-through protocol to :class:`~..engine.cache.TieredCache`.
+"""
+
+import datetime
+import logging
+
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+from .. import runtime
+from ..engine import codec, generations, keys
+from ..engine.cache import TieredCache
+from .perf_cache_entry import EPOCH_ALL, epoch_company, epoch_tool
+
+_logger = logging.getLogger(__name__)
+
+
+class PerfToolMixin(models.AbstractModel):
+    _inherit = "perf.tool.mixin"
+
+    #: Users with the same groups and companies share entries. ``None``: shareable when
+    #: ``_tool_scope == "company"``. Only for tools whose result depends on nothing else.
+    _tool_shareable = None
+    #: While one caller refreshes an entry, serve the others the previous value at once.
+    _tool_serve_stale = False
+
+    @api.model
+    def tool_info(self):
+        info = super().tool_info()
+        info.update(
+            cache_ttl=self._cache_ttl(),
+            shareable=self._cache_shareable(),
+            serve_stale=bool(self._tool_serve_stale),
+        )
+        return info
+
+    # ------------------------------------------------------------------------------------------
+    # Policy and key parts (extension points)
+    # ------------------------------------------------------------------------------------------
+
+    def _cache_ttl(self):
+        """Seconds results may be cached: the administrator's policy, else the tool's."""
+        ttl = self.env["perf.cache.policy"].sudo()._ttl_for(self._tool_name())
+        return self._tool_ttl if ttl is None else ttl
+
+    def _cache_shareable(self):
+        if self._tool_shareable is None:
+            return self._tool_scope == "company"
+        return bool(self._tool_shareable)
+
+    def _cache_scope(self):
+        """Who may share an entry: the user, or everyone with the same access."""
+        if self.env.su:
+            return "superuser"
+        user = self.env.user
+        if self._cache_shareable():
+            return "access:" + keys.access_fingerprint(user.groups_id.ids, self.env.companies.ids)
+        return f"user:{user.id}"
+
+    def _cache_names(self):
+        """Tables and flush epochs whose generations are part of the key."""
+        return list(self._tool_tables) + [
+            EPOCH_ALL,
+            epoch_tool(self._tool_name()),
+            epoch_company(self.env.company.id),
+        ]
+
+    def _cache_setting(self, key):
+        return self.env["ir.config_parameter"]._perf_get_setting(key)
+
+    def _cache(self):
+        """This process's tiered cache, configured from the current settings."""
+        dbname = self.env.cr.dbname
+        get = self._cache_setting
+        memory = runtime.memory(
+            dbname,
+            get("perf_cache.memory_entries"),
+            get("perf_cache.memory_mb") * 1024 * 1024,
+            get("perf_cache.memory_ttl_s"),
+        )
+        stats = runtime.stats_buffer(dbname)
+        tool = self._tool_name()
+
+        def stat(outcome, nbytes=0, stored=0, calls=1):
+            hour = datetime.datetime.utcnow().replace(minute=0, second=0, microsecond=0)
+            stats.add(hour, tool, outcome, nbytes, stored, calls)
+
+        return TieredCache(
+            memory,
+            runtime.redis(),
+            runtime.hit_buffer(dbname),
+            self.env.registry.cursor,
+            stat=stat,
+            max_payload_bytes=get("perf_cache.max_payload_kb") * 1024,
+            wait_ms=get("perf_cache.single_flight_wait_ms"),
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # The seam
+    # ------------------------------------------------------------------------------------------
+
+    def _tool_run_cached(self, params, call, refresh=False, batch=None):
+        ttl = self._cache_ttl()
+        if ttl <= 0:
+            return super()._tool_run_cached(params, call, refresh=refresh, batch=batch)
+        # The key's generations must include this transaction's pending ORM writes.
+        self.env.flush_all()
+        if not self._cache_tables_watched():
+            call["cache_outcome"] = "bypass"
+            return super()._tool_run_cached(params, call, refresh=refresh, batch=batch)
+        companies = sorted(set(self.env.companies.ids) | {self.env.company.id})
+        base = keys.base_key(
+            self._tool_name(),
+            self._tool_version,
+            self._cache_scope(),
+            companies,
+            call["params_hash"],
+        )
+        meta = {
+            "tool_name": self._tool_name(),
+            "tool_version": self._tool_version,
+            "params_hash": call["params_hash"],
+            "user_id": self.env.uid,
+            "company_id": self.env.company.id,
+        }
+
+        def compute():
+            return super(PerfToolMixin, self)._tool_run_cached(
+                params, call, refresh=refresh, batch=batch
+            )
+
+        try:
+            outcome, result = self._cache().get_or_compute(
+                self.env.cr,
+                self._cache_names(),
+                base,
+                ttl,
+                compute,
+                refresh=refresh,
+                serve_stale=bool(self._tool_serve_stale),
+                meta=meta,
+                tool=self._name,
+            )
+        except codec.NotSerialisable as error:
+            raise UserError(
+                _(
+                    "Tool %(tool)s returned a result that cannot be cached: %(error)s",
+                    tool=self._name,
+                    error=error,
+                )
+            ) from None
+        call["cache_outcome"] = outcome
+        if self.env.registry.in_test_mode():
+            # No background writer in tests: write hits and statistics in the test transaction.
+            runtime.flush(dbname=self.env.cr.dbname, cursor=self.env.registry.cursor)
+        return result
+
+    # ------------------------------------------------------------------------------------------
+    # Generation triggers
+    # ------------------------------------------------------------------------------------------
+
+    def _cache_tables_watched(self):
+        """Every table of the tool carries the generation trigger (else: never cache).
+
+        Triggers are attached when the registry loads (:meth:`_register_hook`), never during
+        a user's request: DDL would lock the table against writers until the request ends.
+        """
+        missing = [t for t in self._tool_tables if t not in self._cache_watched()]
+        if missing:
+            _logger.warning(
+                "%s reads %s, not watched for changes (missing table?): " "results are not cached",
+                self._name,
+                ", ".join(missing),
+            )
+        return not missing
+
+    def _cache_watched(self):
+        registry = self.env.registry
+        watched = getattr(registry, "_perf_cache_watched", None)
+        if watched is None:
+            watched = registry._perf_cache_watched = generations.watched_tables(self.env.cr)
+        return watched
+
+    def _register_hook(self):
+        """Attach the generation triggers to every table a cached tool reads."""
+        super()._register_hook()
+        if self._name != "perf.tool.mixin":
+            return
+        cr = self.env.cr
+        if not generations.table_exists(cr, generations.LOG_TABLE):
+            return  # perf_cache is being installed: init() creates it first
+        tables = set()
+        for name in self.env["perf.tool.runner"]._tool_model_names():
+            tables.update(self.env[name]._tool_tables)
+        watched = generations.watched_tables(cr)
+        for table in sorted(tables - watched):
+            if generations.watch(cr, table):
+                watched.add(table)
+        self.env.registry._perf_cache_watched = watched

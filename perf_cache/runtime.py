@@ -1,0 +1,94 @@
+"""Process-wide cache state: the memory tier, the Redis tier, hit and stats buffers.
+
+One of each per worker process and database, created lazily; the buffers are written by
+perf_core's background flush thread (and at once in test mode or when asked).
+"""
+
+import logging
+import threading
+
+import psycopg2
+
+from odoo.sql_db import db_connect
+
+from odoo.addons.perf_core import connections
+
+from .engine import stats as engine_stats
+from .engine import tiers
+
+_logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_memory = {}
+_hits = {}
+_stats = {}
+_redis = None
+
+
+def memory(dbname, max_entries, max_bytes, ttl_s):
+    with _lock:
+        lru = _memory.get(dbname)
+        if lru is None:
+            lru = _memory[dbname] = tiers.MemoryLRU(max_entries, max_bytes, ttl_s)
+        # Settings may change while the process lives.
+        lru.max_entries, lru.max_bytes, lru.ttl_s = max_entries, max_bytes, ttl_s
+        return lru
+
+
+def redis():
+    global _redis
+    with _lock:
+        connector = connections.redis()
+        if _redis is None or _redis.connector is not connector:
+            _redis = tiers.RedisTier(connector)
+        return _redis
+
+
+def hit_buffer(dbname):
+    with _lock:
+        return _hits.setdefault(dbname, tiers.HitBuffer())
+
+
+def stats_buffer(dbname):
+    with _lock:
+        return _stats.setdefault(dbname, engine_stats.StatsBuffer())
+
+
+def flush(force=True, dbname=None, cursor=None):
+    """Write buffered hit counts and statistics; returns rows written.
+
+    ``cursor``: a factory of committing cursors to use instead of a new connection (the
+    test cursor in test mode).
+    """
+    written = 0
+    for name in set(_hits) | set(_stats):
+        if dbname and name != dbname:
+            continue
+        hits = _hits[name].drain() if name in _hits else {}
+        rows = _stats[name].drain() if name in _stats else {}
+        if not hits and not rows:
+            continue
+        try:
+            if cursor is not None:
+                with cursor() as cr:
+                    written += tiers.pg_apply_hits(cr, hits) + engine_stats.apply(cr, rows)
+                continue
+            # Our own short-lived cursor: it commits when the block ends.
+            with db_connect(name).cursor() as cr:
+                cr.execute("SET LOCAL synchronous_commit = off")
+                written += tiers.pg_apply_hits(cr, hits) + engine_stats.apply(cr, rows)
+        except psycopg2.Error:
+            _logger.exception("Could not write cache statistics of %s", name)
+    return written
+
+
+def reset():
+    """Forget process state (tests)."""
+    global _redis
+    with _lock:
+        _memory.clear()
+        _hits.clear()
+        _stats.clear()
+        _redis = None
+
+
+connections.register_flusher(flush)

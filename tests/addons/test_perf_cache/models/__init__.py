@@ -1,0 +1,1 @@
+from . import test_perf_cache_item, test_tools
