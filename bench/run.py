@@ -62,13 +62,14 @@ def odoo_bench(pg_dsn, redis_url, env):
         "--max-cron-threads=0",
     ]
     env = dict(env, PERF_REDIS_URL=redis_url)
-    code = run(
-        odoo + opts + ["-i", "perf_core,test_perf_core", "--stop-after-init"], env, "odoo-install"
-    )
+    modules = "perf_core,perf_cache,test_perf_core,test_perf_cache"
+    code = run(odoo + opts + ["-i", modules, "--stop-after-init"], env, "odoo-install")
     if code:
         return code
-    with open(os.path.join(ROOT, "bench", "odoo_core.py")) as script:
-        return run(odoo + ["shell"] + opts + ["--no-http"], env, "odoo-core", stdin=script)
+    for name in ("odoo_core", "odoo_cache"):
+        with open(os.path.join(ROOT, "bench", f"{name}.py")) as script:
+            code |= run(odoo + ["shell"] + opts + ["--no-http"], env, name, stdin=script)
+    return code
 
 
 def main():
@@ -87,6 +88,7 @@ def main():
         env = dict(os.environ, PERF_TEST_PG_DSN=pg_dsn, PERF_TEST_REDIS_URL=redis_url)
         failures = 0
         failures += bool(run([python, "-m", "bench.core_slots", pg_dsn], env, "core-slots"))
+        failures += bool(run([python, "-m", "bench.cache", pg_dsn, redis_url], env, "cache"))
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:

@@ -6,6 +6,7 @@ perf_core's background flush thread (and at once in test mode or when asked).
 
 import logging
 import threading
+import time
 
 import psycopg2
 
@@ -13,8 +14,8 @@ from odoo.sql_db import db_connect
 
 from odoo.addons.perf_core import connections
 
+from .engine import generations, tiers
 from .engine import stats as engine_stats
-from .engine import tiers
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -60,6 +61,10 @@ def flush(force=True, dbname=None, cursor=None):
     test cursor in test mode).
     """
     written = 0
+    if cursor is None:
+        for name in set(_memory):
+            if not dbname or name == dbname:
+                compact(name)
     for name in set(_hits) | set(_stats):
         if dbname and name != dbname:
             continue
@@ -79,6 +84,33 @@ def flush(force=True, dbname=None, cursor=None):
         except psycopg2.Error:
             _logger.exception("Could not write cache statistics of %s", name)
     return written
+
+
+#: Seconds between two compactions of the generation log by one process's flusher.
+COMPACT_EVERY_S = 5.0
+_last_compact = {}
+
+
+def compact(dbname):
+    """Fold the generation log now and then, so reading a generation stays a short scan.
+
+    Every worker's flusher may try; the advisory lock lets one at a time through and the
+    others skip. READ COMMITTED: the DELETE must see rows committed after it started.
+    """
+    now = time.monotonic()
+    if now - _last_compact.get(dbname, 0.0) < COMPACT_EVERY_S:
+        return 0
+    _last_compact[dbname] = now
+    try:
+        # Our own short-lived cursor: it commits when the block ends.
+        with db_connect(dbname).cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            if not generations.table_exists(cr, generations.LOG_TABLE):
+                return 0
+            return generations.compact(cr, wait=False)
+    except psycopg2.Error:
+        _logger.exception("Could not compact the cache generation log of %s", dbname)
+        return 0
 
 
 def reset():

@@ -63,8 +63,7 @@ class TieredCache:
         tool="tool",
     ):
         """Serve or compute; see the module docstring. ``meta`` fills the stored row."""
-        gens = generations.read(cr, names)
-        own = generations.own_writes_marker(cr, names)
+        gens, own = generations.snapshot(cr, names)
         if own is not None:
             # We see our own uncommitted writes: key by our transaction too, so nobody else
             # (and nothing after we commit or roll back) can ever reach these entries.

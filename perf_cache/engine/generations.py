@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS perf_cache_write_log (
 );
 CREATE INDEX IF NOT EXISTS perf_cache_write_log_table_idx
     ON perf_cache_write_log (table_name) INCLUDE (weight, xact);
+CREATE INDEX IF NOT EXISTS perf_cache_write_log_xact_idx ON perf_cache_write_log (xact);
 CREATE OR REPLACE FUNCTION perf_cache_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO perf_cache_write_log (table_name) VALUES (TG_TABLE_NAME);
@@ -122,6 +123,24 @@ def read(cr, names):
     return {name: int(total) for name, total in cr.fetchall()}
 
 
+_SNAPSHOT = """
+SELECT t.name,
+       COALESCE((SELECT sum(weight) FROM perf_cache_write_log l WHERE l.table_name = t.name), 0),
+       (SELECT txid_current_if_assigned()
+         WHERE EXISTS (SELECT 1 FROM perf_cache_write_log
+                        WHERE table_name = ANY(%(names)s) AND xact = txid_current_if_assigned()))
+  FROM unnest(%(names)s::text[]) AS t(name)
+"""
+
+
+def snapshot(cr, names):
+    """``(generations, own_marker)`` in one round trip: :func:`read` and
+    :func:`own_writes_marker` together, both in ``cr``'s snapshot."""
+    cr.execute(_SNAPSHOT, {"names": sorted(set(names))})
+    rows = cr.fetchall()
+    return {name: int(total) for name, total, _own in rows}, (rows[0][2] if rows else None)
+
+
 def own_writes_marker(cr, names):
     """This transaction's id if it (or one of its savepoints) wrote one of ``names``."""
     cr.execute(_OWN_WRITES, (sorted(set(names)),))
@@ -136,12 +155,23 @@ def bump(cr, name, weight=1):
     )
 
 
-def compact(cr):
+#: Second key of the advisory lock that keeps compactions from running concurrently.
+COMPACT_LOCK = (0x50524643, 1)
+
+
+def compact(cr, wait=True):
     """Fold every table's committed log rows into one row each; returns rows removed.
 
     Run in its own short transaction. Rows of transactions still in progress are invisible
     to the DELETE and stay; every snapshot sees either the old rows or the folded one.
+    With ``wait=False`` it returns 0 at once when another compaction is running.
     """
+    if wait:
+        cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", COMPACT_LOCK)
+    else:
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", COMPACT_LOCK)
+        if not cr.fetchone()[0]:
+            return 0
     cr.execute(
         """
         WITH moved AS (

@@ -1,6 +1,6 @@
 """Per-tool cache policy: the TTL an administrator sets, overriding the tool's own."""
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 
@@ -37,6 +37,21 @@ class PerfCachePolicy(models.Model):
         return self._ttl_map().get(tool)
 
     @api.model
+    @tools.ormcache()
     def _ttl_map(self):
+        # Asked on every tool call: cached per registry, cleared by any change below.
         self.env.cr.execute("SELECT tool, ttl FROM perf_cache_policy WHERE active")
         return dict(self.env.cr.fetchall())
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()

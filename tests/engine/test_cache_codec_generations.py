@@ -169,6 +169,9 @@ def test_own_writes_detected_even_inside_a_savepoint(cache_db):
     txid = cr.fetchone()[0]
     assert generations.own_writes_marker(cr, ["item"]) == txid
     assert generations.own_writes_marker(cr, ["other_table"]) is None
+    gens, own = generations.snapshot(cr, ["item", "other_table"])
+    assert own == txid and gens["other_table"] == 0
+    assert gens["item"] == generations.read(cr, ["item"])["item"]
     conn.rollback()
     assert generations.own_writes_marker(cr, ["item"]) is None
     conn.close()
@@ -227,3 +230,16 @@ def test_watch_missing_table_and_uninstall(make_database):
     assert cr.fetchone() == (None, 0)
     cr.execute("INSERT INTO item (value) VALUES (1)")  # the table works without its trigger
     conn.close()
+
+
+def test_compaction_skips_when_another_runs(cache_db):
+    _exec(cache_db, "INSERT INTO item (value) VALUES (1)", "INSERT INTO item (value) VALUES (2)")
+    holder = psycopg2.connect(cache_db)
+    holder.cursor().execute("SELECT pg_advisory_xact_lock(%s, %s)", generations.COMPACT_LOCK)
+    conn = psycopg2.connect(cache_db)
+    assert generations.compact(conn.cursor(), wait=False) == 0
+    holder.rollback()
+    assert generations.compact(conn.cursor(), wait=False) >= 1
+    conn.commit()
+    conn.close()
+    holder.close()
