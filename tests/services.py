@@ -255,8 +255,20 @@ def ensure_venv():
         subprocess.run([sys.executable, "-m", "venv", path], check=True)
     if not os.path.exists(stamp) or open(stamp).read() != digest:
         print("==> installing test dependencies", flush=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "-r", req], check=True)
+        os.makedirs(os.path.join(ROOT, ".test-output"), exist_ok=True)
+        log_path = os.path.join(ROOT, ".test-output", "pip.log")
+        with open(log_path, "w") as log:
+            for args in (["--upgrade", "pip"], ["-r", req]):
+                proc = subprocess.run(
+                    [python, "-m", "pip", "install", "-q", *args],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                if proc.returncode:
+                    log.flush()
+                    with open(log_path) as f:
+                        print(f.read()[-4000:])
+                    raise SystemExit(f"pip install failed (see {log_path})")
         with open(stamp, "w") as f:
             f.write(digest)
     return python

@@ -24,8 +24,10 @@ class TestCache(CacheCase):
         self.assertIn(self.last_call("test_cache_items").cache_outcome, ("hit_redis", "hit_db"))
         tool.run({}, refresh=True)
         self.assertEqual(self.last_call("test_cache_items").cache_outcome, "bypass")
-        entry = self.env["perf.cache.entry"].sudo().search(
-            [("tool_name", "=", "test_cache_items"), ("user_id", "=", self.user_a.id)]
+        entry = (
+            self.env["perf.cache.entry"]
+            .sudo()
+            .search([("tool_name", "=", "test_cache_items"), ("user_id", "=", self.user_a.id)])
         )
         self.assertEqual(len(entry), 1)
         self.assertEqual(entry.row_count, 1)
@@ -191,8 +193,10 @@ class TestCache(CacheCase):
         after = self._stat_calls()
         self.assertEqual(after.get("miss", 0) - before.get("miss", 0), 1)
         self.assertEqual(after.get("hit_memory", 0) - before.get("hit_memory", 0), 2)
-        entry = self.env["perf.cache.entry"].sudo().search(
-            [("tool_name", "=", "test_cache_items"), ("user_id", "=", self.user_a.id)]
+        entry = (
+            self.env["perf.cache.entry"]
+            .sudo()
+            .search([("tool_name", "=", "test_cache_items"), ("user_id", "=", self.user_a.id)])
         )
         entry.invalidate_recordset()
         self.assertEqual(entry.hit_count, 2)
