@@ -1,9 +1,6 @@
 """perf_cache settings in the Performance section of Settings."""
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
-
-from odoo.addons.perf_core.engine import settings as core_settings
 
 from ..engine import settings as cache_settings
 
@@ -61,9 +58,4 @@ class ResConfigSettings(models.TransientModel):
 
     @api.constrains(*_PERF_CACHE_FIELDS)
     def _check_perf_cache_settings(self):
-        for settings in self:
-            for field_name, key in self._PERF_CACHE_FIELDS.items():
-                try:
-                    core_settings.parse(key, settings[field_name], cache_settings.SETTINGS)
-                except core_settings.SettingError as error:
-                    raise ValidationError(str(error)) from None
+        self._perf_validate(self._PERF_CACHE_FIELDS)

@@ -49,10 +49,18 @@ class ResConfigSettings(models.TransientModel):
 
     @api.constrains(*_PERF_FIELDS)
     def _check_perf_settings(self):
+        self._perf_validate(self._PERF_FIELDS)
+
+    def _perf_validate(self, fields_to_keys):
+        """Refuse values outside the bounds of their ``ir.config_parameter`` key.
+
+        Other perf_* addons call this from their own constraint with their fields.
+        """
+        specs = self.env["ir.config_parameter"]._perf_setting_specs()
         for settings in self:
-            for field_name, key in self._PERF_FIELDS.items():
+            for field_name, key in fields_to_keys.items():
                 try:
-                    engine_settings.parse(key, settings[field_name])
+                    engine_settings.parse(key, settings[field_name], specs)
                 except engine_settings.SettingError as error:
                     raise ValidationError(str(error)) from None
 

@@ -1,41 +1,46 @@
-"""Shared fixtures for perf_core's own Odoo tests."""
+"""Fixtures shared by the perf_* Odoo tests (other addons import them from here)."""
 
 from odoo.tests.common import TransactionCase, new_test_user
 
 from ..engine import calllog
 
+PERF_USER = "base.group_user,perf_core.perf_core_group_user"
+PERF_MANAGER = "base.group_user,perf_core.perf_core_group_manager"
 
-class PerfCoreCase(TransactionCase):
+
+class PerfCase(TransactionCase):
+    """Test mode on (see below), a second company, and a user factory."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The call log is written through registry.cursor(); in test mode that cursor shares
-        # the test transaction, so the rows are visible (and rolled back) like the rest.
+        # The call log and cache stores are written through registry.cursor(); in test mode
+        # that cursor shares the test transaction: rows are visible, and rolled back after.
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.company_a = cls.env.company
-        cls.company_b = cls.env["res.company"].create({"name": "Perf Core Company B"})
-        cls.user = new_test_user(
+        cls.company_b = cls.env["res.company"].create({"name": f"{cls.__name__} Company B"})
+
+    @classmethod
+    def make_user(cls, login, groups=PERF_USER, companies=None):
+        """A user of ``companies`` (default: company A), the first one current."""
+        companies = companies or cls.company_a
+        return new_test_user(
             cls.env,
-            login="pc_user",
-            groups="base.group_user,perf_core.perf_core_group_user",
-            company_ids=[(6, 0, cls.company_a.ids)],
-            company_id=cls.company_a.id,
+            login=login,
+            groups=groups,
+            company_id=companies[0].id,
+            company_ids=[(6, 0, companies.ids)],
         )
-        cls.other_user = new_test_user(
-            cls.env,
-            login="pc_other",
-            groups="base.group_user,perf_core.perf_core_group_user",
-            company_ids=[(6, 0, cls.company_a.ids)],
-            company_id=cls.company_a.id,
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="pc_manager",
-            groups="base.group_user,perf_core.perf_core_group_manager",
-            company_ids=[(6, 0, cls.company_a.ids)],
-            company_id=cls.company_a.id,
-        )
+
+
+class PerfCoreCase(PerfCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = cls.make_user("pc_user")
+        cls.other_user = cls.make_user("pc_other")
+        cls.manager = cls.make_user("pc_manager", PERF_MANAGER)
 
     def log_call(self, user, company, days_ago=0, status="ok", tool="t"):
         self.env.cr.execute(

@@ -2,58 +2,22 @@
 
 import random
 
-from odoo.tests.common import TransactionCase, new_test_user
-
 from odoo.addons.perf_cache import runtime
 from odoo.addons.perf_cache.engine import generations
+from odoo.addons.perf_core.tests.common import PERF_MANAGER, PERF_USER, PerfCase
 
 
-class CacheCase(TransactionCase):
+class CacheCase(PerfCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Cache stores and the call log use registry.cursor(): in test mode it shares the
-        # test transaction, so what they write is visible here and rolled back after.
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
-        cls.company_a = cls.env.company
-        cls.company_b = cls.env["res.company"].create({"name": "Cache Co B"})
-        groups = "base.group_user,perf_core.perf_core_group_user"
-        cls.user_a = new_test_user(
-            cls.env,
-            login="cache_a",
-            groups=groups,
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
+        cls.user_a = cls.make_user("cache_a")
+        cls.user_a2 = cls.make_user("cache_a2")
+        cls.user_b = cls.make_user("cache_b", companies=cls.company_b)
+        cls.user_restricted = cls.make_user(
+            "cache_r", PERF_USER + ",test_perf_cache.group_restricted"
         )
-        cls.user_a2 = new_test_user(
-            cls.env,
-            login="cache_a2",
-            groups=groups,
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
-        )
-        cls.user_b = new_test_user(
-            cls.env,
-            login="cache_b",
-            groups=groups,
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
-        cls.user_restricted = new_test_user(
-            cls.env,
-            login="cache_r",
-            groups=groups + ",test_perf_cache.group_restricted",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="cache_m",
-            groups="base.group_user,perf_core.perf_core_group_manager",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
-        )
+        cls.manager = cls.make_user("cache_m", PERF_MANAGER)
         Item = cls.env["test.perf.cache.item"]
         Item.create(
             [

@@ -3,41 +3,20 @@
 from contextlib import contextmanager
 
 from odoo.sql_db import db_connect
-from odoo.tests.common import TransactionCase, new_test_user
+
+from odoo.addons.perf_core.tests.common import PERF_MANAGER, PerfCase
 
 
-class PerfToolCase(TransactionCase):
+class PerfToolCase(PerfCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The call log is written through registry.cursor(); in test mode that cursor shares
-        # the test transaction, so the rows are visible (and rolled back) like the rest.
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
-        cls.company_a = cls.env.company
-        cls.company_b = cls.env["res.company"].create({"name": "Perf Test Company B"})
-        cls.perf_user = new_test_user(
-            cls.env,
-            login="perf_user",
-            groups="base.group_user,perf_core.perf_core_group_user",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
+        cls.perf_user = cls.make_user("perf_user")
+        cls.perf_user_b = cls.make_user("perf_user_b", companies=cls.company_b)
+        cls.perf_manager = cls.make_user(
+            "perf_manager", PERF_MANAGER, companies=cls.company_a | cls.company_b
         )
-        cls.perf_user_b = new_test_user(
-            cls.env,
-            login="perf_user_b",
-            groups="base.group_user,perf_core.perf_core_group_user",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
-        cls.perf_manager = new_test_user(
-            cls.env,
-            login="perf_manager",
-            groups="base.group_user,perf_core.perf_core_group_manager",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, (cls.company_a | cls.company_b).ids)],
-        )
-        cls.plain_user = new_test_user(cls.env, login="plain_user", groups="base.group_user")
+        cls.plain_user = cls.make_user("plain_user", "base.group_user")
         cls.params = cls.env["ir.config_parameter"].sudo()
         cls.params.set_param("perf_core.max_concurrent_tools", 4)
         cls.params.set_param("perf_core.queue_timeout_ms", 200)
