@@ -10,7 +10,7 @@ from odoo.tests.common import TransactionCase, new_test_user
 
 from odoo.addons.perf_cache import runtime
 
-ITERATIONS = 300
+ITERATIONS = 1000
 
 
 @tagged("post_install", "-at_install")
