@@ -89,6 +89,10 @@ def main():
         failures = 0
         failures += bool(run([python, "-m", "bench.core_slots", pg_dsn], env, "core-slots"))
         failures += bool(run([python, "-m", "bench.cache", pg_dsn, redis_url], env, "cache"))
+        size = os.environ.get("PERF_BENCH_SIZE", "l")
+        failures += bool(
+            run([python, "-m", "bench.aggregates", pg_dsn, "--size", size], env, "aggregates")
+        )
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:

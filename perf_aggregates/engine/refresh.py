@@ -1,0 +1,408 @@
+"""Refresh: a day range of one company, recomputed and replaced in one transaction.
+
+:func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
+the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
+``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. The
+caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears from
+its day, and an interrupted run leaves the range entirely old (nothing is committed here).
+
+A transaction-level advisory lock keeps two refreshes from interleaving anywhere in the
+cluster; it is released when the caller's transaction ends.
+
+Units and plans: :func:`plan_nightly` turns the dirty-day log (UTC days, converted to each
+company's local days) plus a lookback window into day ranges; :func:`backfill_chunks` cuts
+a backfill into chunks. The Odoo layer runs each unit in its own transaction.
+"""
+
+import datetime
+import time
+
+from psycopg2 import sql
+
+from . import schema, sources
+
+#: Advisory lock (namespace "PAGG", 1) held by every refresh transaction.
+LOCK_KEY = (0x50414747, 1)
+#: Defaults (settings override them).
+DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_CHUNK_DAYS = 31
+#: A nightly run never catches up more than this many days by itself: beyond, backfill.
+MAX_CATCH_UP_DAYS = 62
+
+
+class RefreshError(ValueError):
+    """Bad refresh input (inverted or future range, unknown company)."""
+
+
+class RefreshBusy(RuntimeError):
+    """Another refresh holds the lock and ``wait=False`` was asked."""
+
+
+def lock(cr, wait=True):
+    """Take the refresh lock for the rest of the transaction; False when busy and not waiting."""
+    if wait:
+        cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", LOCK_KEY)
+        return True
+    cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_KEY)
+    return cr.fetchone()[0]
+
+
+def local_today(cr, tz):
+    cr.execute("SELECT (now() AT TIME ZONE %s)::date", (tz,))
+    return cr.fetchone()[0]
+
+
+def check_range(date_from, date_to, today):
+    """Refuse an inverted range or one reaching past ``today``; returns the day count."""
+    if not date_from or not date_to:
+        raise RefreshError("a date range needs both a start and an end date")
+    if date_from > date_to:
+        raise RefreshError(f"the range is inverted: {date_from} is after {date_to}")
+    if date_to > today:
+        raise RefreshError(f"the range ends in the future ({date_to}, today is {today})")
+    return (date_to - date_from).days + 1
+
+
+def day_ranges(days):
+    """Sorted consecutive runs of ``days`` as ``[(first, last), ...]``."""
+    out = []
+    for day in sorted(set(days)):
+        if out and day == out[-1][1] + datetime.timedelta(days=1):
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
+    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range."""
+    if chunk_days < 1:
+        raise RefreshError("chunk size must be at least one day")
+    out, day = [], date_from
+    while day <= date_to:
+        last = min(day + datetime.timedelta(days=chunk_days - 1), date_to)
+        out.append((day, last))
+        day = last + datetime.timedelta(days=1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The refresh statement
+# ----------------------------------------------------------------------------------------------
+
+# Measures from source lines (refund lines carry positive qty and amount).
+_FROM_LINES = """
+    COALESCE(sum(qty) FILTER (WHERE NOT is_refund), 0),
+    COALESCE(sum(amount) FILTER (WHERE NOT is_refund), 0),
+    sum(margin) FILTER (WHERE NOT is_refund),
+    count(DISTINCT order_id) FILTER (WHERE NOT is_refund),
+    count(*),
+    COALESCE(sum(qty) FILTER (WHERE is_refund), 0),
+    COALESCE(sum(amount) FILTER (WHERE is_refund), 0),
+    COALESCE(sum(amount) FILTER (WHERE NOT is_refund), 0)
+        - COALESCE(sum(amount) FILTER (WHERE is_refund), 0)
+"""
+
+# Measures summed from finer rows: exact for every measure, and order_count too as long as
+# the rows summed never split an order (an order falls on exactly one day and one channel).
+_FROM_ROWS = """
+    sum(qty), sum(revenue), sum(margin), sum(order_count), sum(line_count),
+    sum(refund_qty), sum(refund_amount), sum(net_revenue)
+"""
+
+_MEASURES = sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES))
+_DIMS = sql.SQL(", ").join(map(sql.Identifier, schema.DIMENSION_NAMES))
+
+
+def _daily_sql(lines, tdims):
+    """The per-template insert, written plainly (GROUP BY the key, dims joined after)."""
+    return sql.SQL(
+        """
+        WITH lines AS MATERIALIZED ({lines}),
+        kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL),
+        tdims AS MATERIALIZED ({tdims}),
+        agg AS (
+            SELECT day, product_tmpl_id, channel, {from_lines}
+              FROM kept GROUP BY day, product_tmpl_id, channel),
+        ins_daily AS (
+            INSERT INTO perf_sales_daily
+                   (date, product_tmpl_id, channel, {measures}, company_id, {dims})
+            SELECT agg.*, %(company)s, t.categ_id, t.categ_l1_id, t.categ_l2_id, t.brand,
+                   t.gender, t.age_group, t.season_code, t.season_codes
+              FROM agg LEFT JOIN tdims t ON t.product_tmpl_id = agg.product_tmpl_id
+            RETURNING 1),
+        ins_total AS (
+            INSERT INTO perf_sales_day_total (date, channel, {measures}, company_id)
+            SELECT day, channel, {from_lines}, %(company)s FROM kept GROUP BY day, channel
+            RETURNING 1),
+        ins_categ AS (
+            INSERT INTO perf_sales_day_categ
+                   (date, channel, categ_l1_id, categ_l2_id, {measures}, company_id)
+            SELECT k.day, k.channel, t.categ_l1_id, t.categ_l2_id, {from_lines}, %(company)s
+              FROM kept k LEFT JOIN tdims t ON t.product_tmpl_id = k.product_tmpl_id
+             GROUP BY k.day, k.channel, t.categ_l1_id, t.categ_l2_id
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM ins_daily),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               count(*), count(*) FILTER (WHERE no_product),
+               count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
+               count(*) FILTER (WHERE bad_rate)
+          FROM lines
+        """
+    ).format(
+        lines=lines,
+        tdims=tdims,
+        dims=_DIMS,
+        measures=_MEASURES,
+        from_lines=sql.SQL(_FROM_LINES),
+    )
+
+
+_DELETE_DAYS = (
+    "DELETE FROM {table} WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
+)
+
+_MONTH_CATEG = """
+DELETE FROM perf_sales_month_categ
+ WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s;
+INSERT INTO perf_sales_month_categ
+       (company_id, month, channel, categ_l1_id, categ_l2_id, {measures})
+SELECT company_id, date_trunc('month', date)::date, channel, categ_l1_id, categ_l2_id,
+       {from_rows}
+  FROM perf_sales_day_categ
+ WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
+ GROUP BY company_id, date_trunc('month', date), channel, categ_l1_id, categ_l2_id;
+DELETE FROM perf_sales_month_template
+ WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s;
+INSERT INTO perf_sales_month_template
+       (company_id, month, channel, product_tmpl_id, categ_l1_id, {measures})
+SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
+       min(categ_l1_id), {from_rows}
+  FROM perf_sales_daily
+ WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
+ GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id;
+"""
+
+_WINDOWS = """
+DELETE FROM perf_sales_window_template WHERE company_id = %(company)s;
+INSERT INTO perf_sales_window_template
+       (company_id, as_of, window_days, product_tmpl_id, {measures})
+SELECT %(company)s, %(as_of)s, w.days, d.product_tmpl_id, {from_rows}
+  FROM perf_sales_daily d
+  JOIN unnest(%(windows)s::integer[]) AS w(days)
+    ON d.date > %(as_of)s::date - w.days AND d.date <= %(as_of)s
+ WHERE d.company_id = %(company)s AND d.date > %(as_of)s::date - %(max_window)s
+ GROUP BY w.days, d.product_tmpl_id;
+UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
+"""
+
+
+def _month(day):
+    return day.replace(day=1)
+
+
+def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, tz=None):
+    """Recompute company ``company_id``'s local days ``date_from``..``date_to`` in every table.
+
+    Runs in the caller's transaction (commit or roll back there). ``config``: ``{"dimensions":
+    {"brand": spec, ...}, "season_pattern": str}``. ``today``: the company's local today
+    (default: from the database clock). Returns the run statistics.
+    """
+    begin = time.perf_counter()
+    config = config or {}
+    if tz is None:
+        tz = sources.company_timezones(cr, [company_id]).get(company_id)
+        if tz is None:
+            raise RefreshError(f"unknown company {company_id}")
+    if today is None:
+        today = local_today(cr, tz)
+    days = check_range(date_from, date_to, today)
+    lock(cr)
+    features = sources.Features(cr)
+    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
+    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
+    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
+    params.update(dim_params)
+    for table in ("perf_sales_daily", "perf_sales_day_total", "perf_sales_day_categ"):
+        cr.execute(sql.SQL(_DELETE_DAYS).format(table=sql.Identifier(table)), params)
+    cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
+    month_params = {"company": company_id, "m1": _month(date_from), "m2": _month(date_to)}
+    cr.execute(
+        sql.SQL(_MONTH_CATEG).format(measures=_MEASURES, from_rows=sql.SQL(_FROM_ROWS)),
+        month_params,
+    )
+    # The watermark: the last complete local day aggregated (today is never complete).
+    cr.execute(
+        """
+        INSERT INTO perf_agg_state AS s (company_id, aggregated_through, last_refresh_at)
+        VALUES (%(company)s, %(through)s, now() AT TIME ZONE 'UTC')
+        ON CONFLICT (company_id) DO UPDATE
+           SET aggregated_through = GREATEST(s.aggregated_through, EXCLUDED.aggregated_through),
+               last_refresh_at = EXCLUDED.last_refresh_at
+        RETURNING aggregated_through, windows_as_of
+        """,
+        {"company": company_id, "through": min(date_to, today - datetime.timedelta(days=1))},
+    )
+    through, windows_as_of = cr.fetchone()
+    max_window = max(schema.WINDOWS)
+    if through and (
+        windows_as_of != through or date_to > through - datetime.timedelta(days=max_window)
+    ):
+        refresh_windows(cr, company_id, through)
+    return {
+        "company_id": company_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "day_count": days,
+        "row_count": daily_rows + rollup_rows,
+        "daily_rows": daily_rows,
+        "line_count": lines,
+        "lines_without_product": no_product,
+        "lines_unknown_product": unknown,
+        "lines_bad_rate": bad_rate,
+        "warnings": warnings,
+        "duration_ms": (time.perf_counter() - begin) * 1000.0,
+    }
+
+
+def refresh_windows(cr, company_id, as_of):
+    """Rebuild the rolling windows per template of one company, ending at ``as_of``."""
+    cr.execute(
+        sql.SQL(_WINDOWS).format(measures=_MEASURES, from_rows=sql.SQL(_FROM_ROWS)),
+        {
+            "company": company_id,
+            "as_of": as_of,
+            "windows": list(schema.WINDOWS),
+            "max_window": max(schema.WINDOWS),
+        },
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Nightly plan and run log
+# ----------------------------------------------------------------------------------------------
+
+_TAKE_DIRTY = """
+WITH taken AS (
+    DELETE FROM perf_agg_dirty WHERE company_id = %(company)s RETURNING day, source
+)
+SELECT DISTINCT x.day FROM taken t
+ CROSS JOIN LATERAL (
+    SELECT t.day WHERE t.source = 'account_move'
+    UNION ALL
+    SELECT ((t.day::timestamp AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date
+     WHERE t.source <> 'account_move'
+    UNION ALL
+    SELECT (((t.day + 1)::timestamp - interval '1 microsecond') AT TIME ZONE 'UTC'
+            AT TIME ZONE %(tz)s)::date
+     WHERE t.source <> 'account_move'
+ ) x(day)
+"""
+
+
+def take_dirty_days(cr, company_id, tz):
+    """Consume the company's dirty-log rows (in the caller's transaction) as local days."""
+    cr.execute(_TAKE_DIRTY, {"company": company_id, "tz": tz})
+    return {row[0] for row in cr.fetchall()}
+
+
+def nightly_days(cr, company_id, tz, today, lookback_days=DEFAULT_LOOKBACK_DAYS):
+    """Local days to refresh tonight for one company: dirty days (consumed), the lookback
+    window, and the days since the watermark (up to :data:`MAX_CATCH_UP_DAYS`). Days after
+    ``today`` are left for later; days before are all refreshed."""
+    days = {d for d in take_dirty_days(cr, company_id, tz) if d <= today}
+    yesterday = today - datetime.timedelta(days=1)
+    for back in range(lookback_days):
+        days.add(yesterday - datetime.timedelta(days=back))
+    cr.execute("SELECT aggregated_through FROM perf_agg_state WHERE company_id = %s", (company_id,))
+    row = cr.fetchone()
+    if row and row[0]:
+        day = max(
+            row[0] + datetime.timedelta(days=1), today - datetime.timedelta(MAX_CATCH_UP_DAYS)
+        )
+        while day <= yesterday:
+            days.add(day)
+            day += datetime.timedelta(days=1)
+    return days
+
+
+def run_nightly_company(
+    cr, company_id, config=None, lookback_days=DEFAULT_LOOKBACK_DAYS, today=None, tz=None
+):
+    """One nightly unit: lock, take the company's dirty days, refresh them with the lookback.
+
+    Returns the list of range statistics. Runs in the caller's transaction.
+    """
+    lock(cr)
+    if tz is None:
+        tz = sources.company_timezones(cr, [company_id]).get(company_id, "UTC")
+    if today is None:
+        today = local_today(cr, tz)
+    days = nightly_days(cr, company_id, tz, today, lookback_days)
+    return [
+        refresh_range(cr, company_id, first, last, config=config, today=today, tz=tz)
+        for first, last in day_ranges(days)
+    ]
+
+
+def companies(cr):
+    cr.execute("SELECT id FROM res_company ORDER BY id")
+    return [row[0] for row in cr.fetchall()]
+
+
+RUN_COLUMNS = (
+    "kind",
+    "company_id",
+    "date_from",
+    "date_to",
+    "day_count",
+    "row_count",
+    "line_count",
+    "lines_without_product",
+    "lines_unknown_product",
+    "lines_bad_rate",
+    "warnings",
+    "duration_ms",
+    "status",
+    "error",
+)
+
+
+def record_run(cr, kind, stats=None, status="ok", error=None, **extra):
+    """Insert one row into ``perf_agg_run`` (System Health reads it); returns its id."""
+    values = dict(stats or {}, kind=kind, status=status, error=error, **extra)
+    if isinstance(values.get("warnings"), (list, tuple)):
+        values["warnings"] = "\n".join(values["warnings"]) or None
+    cols = [c for c in RUN_COLUMNS if c in values]
+    cr.execute(
+        sql.SQL("INSERT INTO perf_agg_run ({cols}) VALUES ({vals}) RETURNING id").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, cols)),
+            vals=sql.SQL(", ").join(sql.Placeholder(c) for c in cols),
+        ),
+        values,
+    )
+    return cr.fetchone()[0]
+
+
+def merge_stats(stats_list):
+    """Sum the statistics of several ranges of one unit into one run row."""
+    if not stats_list:
+        return {"day_count": 0, "row_count": 0, "line_count": 0, "duration_ms": 0.0}
+    out = {
+        "company_id": stats_list[0]["company_id"],
+        "date_from": min(s["date_from"] for s in stats_list),
+        "date_to": max(s["date_to"] for s in stats_list),
+        "warnings": sorted({w for s in stats_list for w in s["warnings"]}),
+    }
+    for key in (
+        "day_count",
+        "row_count",
+        "line_count",
+        "lines_without_product",
+        "lines_unknown_product",
+        "lines_bad_rate",
+        "duration_ms",
+    ):
+        out[key] = sum(s[key] for s in stats_list)
+    return out

@@ -1,0 +1,280 @@
+"""Report questions answered from the coarsest table that can, plus the live delta.
+
+For each company the range is cut at its watermark (``perf_agg_state.aggregated_through``):
+days up to it come from the aggregates, later days (today, or days the nightly run has not
+reached yet) from the live source lines — so a figure never silently lacks today's sales.
+
+The router, per grain:
+
+- ``template``: the rolling-window table when the range is exactly one of the windows ending
+  at the watermark; else whole months from ``perf_sales_month_template`` and the edge days from
+  ``perf_sales_daily``;
+- ``day``: ``perf_sales_day_total``;
+- ``categ_l1`` / ``categ_l2``: whole months from ``perf_sales_month_categ``, edge days from
+  ``perf_sales_day_categ``.
+
+Every answer is ``{key: [qty, revenue, refund_amount, net_revenue]}`` (Decimal, unrounded)
+plus the list of tables read (``meta["sources"]``).
+"""
+
+import datetime
+from decimal import Decimal
+
+from psycopg2 import sql
+
+from . import schema, sources
+
+GRAINS = ("template", "day", "categ_l1", "categ_l2")
+ZERO = Decimal(0)
+_ONE = datetime.timedelta(days=1)
+
+_SUMS = "sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)"
+
+
+def company_states(cr, company_ids):
+    """``{company_id: (tz, aggregated_through, windows_as_of)}``."""
+    tzs = sources.company_timezones(cr, company_ids)
+    cr.execute(
+        "SELECT company_id, aggregated_through, windows_as_of FROM perf_agg_state "
+        "WHERE company_id = ANY(%s)",
+        (list(company_ids),),
+    )
+    states = {row[0]: row[1:] for row in cr.fetchall()}
+    return {cid: (tz, *states.get(cid, (None, None))) for cid, tz in tzs.items()}
+
+
+def _merge(total, rows):
+    for key, *values in rows:
+        acc = total.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate(values):
+            acc[i] += value or 0
+
+
+def _months(first, last):
+    """Split [first, last] into (edge days, whole months, edge days)."""
+    start = first if first.day == 1 else _next_month(first)
+    end_excl = _next_month(last) if _next_month(last) - _ONE == last else last.replace(day=1)
+    if start >= end_excl:
+        return [(first, last)], None
+    edges = []
+    if first < start:
+        edges.append((first, start - _ONE))
+    if end_excl <= last:
+        edges.append((end_excl, last))
+    return edges, (start, end_excl - _ONE)
+
+
+def _next_month(day):
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _channel_sql(channel):
+    return sql.SQL(" AND channel = %(channel)s") if channel else sql.SQL("")
+
+
+_KEYS = {
+    "template": ("product_tmpl_id", "perf_sales_month_template", "perf_sales_daily"),
+    "categ_l1": ("categ_l1_id", "perf_sales_month_categ", "perf_sales_day_categ"),
+    "categ_l2": ("categ_l2_id", "perf_sales_month_categ", "perf_sales_day_categ"),
+}
+
+
+def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used, limit=None):
+    params = {"company": company_id, "d1": first, "d2": last, "channel": channel}
+    if grain == "day":
+        used.add("perf_sales_day_total")
+        cr.execute(
+            sql.SQL(
+                "SELECT date, " + _SUMS + " FROM perf_sales_day_total "
+                "WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s{ch} "
+                "GROUP BY date"
+            ).format(ch=_channel_sql(channel)),
+            params,
+        )
+        return cr.fetchall()
+    key, month_table, day_table = _KEYS[grain]
+    days = (last - first).days + 1
+    if grain == "template" and not channel and last == windows_as_of and days in schema.WINDOWS:
+        used.add("perf_sales_window_template")
+        # With a limit, the index (company, window, revenue desc) yields the top rows only.
+        cr.execute(
+            "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
+            "FROM perf_sales_window_template WHERE company_id = %(company)s "
+            "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s",
+            dict(params, days=days, limit=limit),
+        )
+        return cr.fetchall()
+    edges, months = _months(first, last)
+    rows = []
+    if months:
+        used.add(month_table)
+        cr.execute(
+            sql.SQL(
+                "SELECT {key}, " + _SUMS + " FROM {table} WHERE company_id = %(company)s "
+                "AND month BETWEEN %(m1)s AND %(m2)s{ch} GROUP BY {key}"
+            ).format(
+                key=sql.Identifier(key),
+                table=sql.Identifier(month_table),
+                ch=_channel_sql(channel),
+            ),
+            dict(params, m1=months[0], m2=months[1].replace(day=1)),
+        )
+        rows += cr.fetchall()
+    for d1, d2 in edges:
+        used.add(day_table)
+        cr.execute(
+            sql.SQL(
+                "SELECT {key}, " + _SUMS + " FROM {table} WHERE company_id = %(company)s "
+                "AND date BETWEEN %(d1)s AND %(d2)s{ch} GROUP BY {key}"
+            ).format(
+                key=sql.Identifier(key),
+                table=sql.Identifier(day_table),
+                ch=_channel_sql(channel),
+            ),
+            dict(params, d1=d1, d2=d2),
+        )
+        rows += cr.fetchall()
+    return rows
+
+
+_LIVE_KEYS = {
+    "template": "l.product_tmpl_id",
+    "day": "l.day",
+    "categ_l1": "NULLIF(split_part(pc.parent_path, '/', 1), '')::integer",
+    "categ_l2": "NULLIF(split_part(pc.parent_path, '/', 2), '')::integer",
+}
+
+
+def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
+    """The question answered from the source tables only (the live SQL baseline)."""
+    features = features or sources.Features(cr)
+    join = ""
+    if grain.startswith("categ"):
+        join = (
+            "LEFT JOIN product_template pt2 ON pt2.id = l.product_tmpl_id "
+            "LEFT JOIN product_category pc ON pc.id = pt2.categ_id"
+        )
+    query = sql.SQL(
+        "WITH l AS ({lines}) SELECT " + _LIVE_KEYS[grain] + ", "
+        "COALESCE(sum(l.qty) FILTER (WHERE NOT l.is_refund), 0), "
+        "COALESCE(sum(l.amount) FILTER (WHERE NOT l.is_refund), 0), "
+        "COALESCE(sum(l.amount) FILTER (WHERE l.is_refund), 0), "
+        "COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0) "
+        "FROM l " + join + " WHERE l.product_tmpl_id IS NOT NULL{ch} GROUP BY 1"
+    ).format(lines=sources.lines_sql(features), ch=_channel_sql(channel))
+    cr.execute(
+        query, {"company": company_id, "tz": tz, "d1": first, "d2": last, "channel": channel}
+    )
+    return cr.fetchall()
+
+
+def question(cr, grain, company_ids, date_from, date_to, channel=None, states=None, limit=None):
+    """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
+
+    ``limit`` (template grain): only the top rows by revenue are needed; when one company's
+    aggregates answer alone, only those rows are read. Otherwise every row is read (a top
+    N of a sum is not the sum of top Ns) and the caller cuts with :func:`top`.
+
+    Returns ``(totals, meta)``: ``totals`` maps the grain's key to
+    ``[qty, revenue, refund_amount, net_revenue]``.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    if date_from > date_to:
+        raise ValueError(f"the range is inverted: {date_from} is after {date_to}")
+    states = states or company_states(cr, company_ids)
+    totals, used, live_days = {}, set(), 0
+    features = None
+    for company_id in sorted(states):
+        tz, through, windows_as_of = states[company_id]
+        agg_last = min(date_to, through) if through else None
+        if agg_last and agg_last >= date_from:
+            alone = len(states) == 1 and agg_last == date_to
+            rows = _aggregated(
+                cr,
+                grain,
+                company_id,
+                date_from,
+                agg_last,
+                channel,
+                windows_as_of,
+                used,
+                limit if alone else None,
+            )
+            _merge(totals, rows)
+            live_first = agg_last + _ONE
+        else:
+            live_first = date_from
+        if live_first <= date_to:
+            features = features or sources.Features(cr)
+            used.add("live")
+            live_days += (date_to - live_first).days + 1
+            _merge(totals, live(cr, grain, company_id, tz, live_first, date_to, channel, features))
+    return totals, {"sources": sorted(used), "live_days": live_days}
+
+
+def top(totals, limit=None, measure=1):
+    """Rows ``(key, qty, revenue, refund_amount, net_revenue)`` sorted by a measure."""
+    rows = sorted(((k, *v) for k, v in totals.items()), key=lambda r: (-r[1 + measure], r[0]))
+    return rows[:limit] if limit else rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Stock questions (product dimension table)
+# ----------------------------------------------------------------------------------------------
+
+_DEAD_STOCK = """
+SELECT d.product_tmpl_id, sum(d.qty_on_hand), sum(d.stock_value),
+       (SELECT max(s.date) FROM perf_sales_daily s
+         WHERE s.product_tmpl_id = d.product_tmpl_id AND s.company_id = ANY(%(companies)s))
+  FROM perf_product_dim d
+ WHERE d.qty_on_hand > 0
+ GROUP BY d.product_tmpl_id
+HAVING NOT EXISTS (SELECT 1 FROM perf_sales_daily s
+                    WHERE s.product_tmpl_id = d.product_tmpl_id
+                      AND s.company_id = ANY(%(companies)s)
+                      AND s.date > %(cutoff)s AND s.qty > 0)
+ ORDER BY sum(d.qty_on_hand) DESC, d.product_tmpl_id
+ LIMIT %(limit)s
+"""
+
+
+def dead_stock(cr, company_ids, days, today, limit=100):
+    """Templates with stock on hand and no sale in the last ``days`` days:
+    ``[(template, on hand, stock value, last sale day or None)]``."""
+    cr.execute(
+        _DEAD_STOCK,
+        {
+            "companies": list(company_ids),
+            "cutoff": today - datetime.timedelta(days=days),
+            "limit": limit,
+        },
+    )
+    return cr.fetchall()
+
+
+_SELL_THROUGH = """
+WITH sold AS (
+    SELECT code, sum(s.qty) AS qty
+      FROM perf_sales_daily s
+     CROSS JOIN LATERAL unnest(string_to_array(s.season_codes, ',')) AS code
+     WHERE s.company_id = ANY(%(companies)s) AND s.date BETWEEN %(d1)s AND %(d2)s
+     GROUP BY code
+), stock AS (
+    SELECT code, sum(d.qty_on_hand) AS qty
+      FROM perf_product_dim d
+     CROSS JOIN LATERAL unnest(string_to_array(d.season_codes, ',')) AS code
+     GROUP BY code
+)
+SELECT COALESCE(sold.code, stock.code), COALESCE(sold.qty, 0), COALESCE(stock.qty, 0),
+       CASE WHEN COALESCE(sold.qty, 0) + COALESCE(stock.qty, 0) > 0
+            THEN COALESCE(sold.qty, 0) / (COALESCE(sold.qty, 0) + COALESCE(stock.qty, 0)) END
+  FROM sold FULL JOIN stock ON stock.code = sold.code
+ ORDER BY 1
+"""
+
+
+def season_sell_through(cr, company_ids, date_from, date_to):
+    """Per season code: ``(code, sold, on hand, sold / (sold + on hand))``."""
+    cr.execute(_SELL_THROUGH, {"companies": list(company_ids), "d1": date_from, "d2": date_to})
+    return cr.fetchall()

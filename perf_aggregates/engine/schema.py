@@ -1,0 +1,276 @@
+"""The aggregate tables: their DDL lives here, the Odoo models (``_auto = False``) read them.
+
+Grain of each table (every measure is exact: numeric, never rounded; see :mod:`.refresh`):
+
+============================  ==========================================================
+table                         grain
+============================  ==========================================================
+perf_product_dim              one row per product variant (id = product_product.id)
+perf_sales_daily              day x company x template x channel (the exact base)
+perf_sales_day_total          day x company x channel (trends, POS by day)
+perf_sales_day_categ          day x company x channel x category level 1 x level 2
+perf_sales_month_categ        month x company x channel x category level 1 x level 2
+perf_sales_month_template     month x company x channel x template
+perf_sales_window_template    company x template x rolling window (7 / 30 days) as of
+                              the company's watermark
+============================  ==========================================================
+
+Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers),
+``perf_agg_state`` (per company: the last fully aggregated local day), ``perf_agg_run``
+(every refresh run, for System Health).
+"""
+
+from psycopg2 import sql
+
+#: Additive measures shared by every sales table (name, SQL type).
+MEASURES = (
+    ("qty", "numeric NOT NULL DEFAULT 0"),
+    ("revenue", "numeric NOT NULL DEFAULT 0"),
+    ("margin", "numeric"),
+    ("order_count", "integer NOT NULL DEFAULT 0"),
+    ("line_count", "integer NOT NULL DEFAULT 0"),
+    ("refund_qty", "numeric NOT NULL DEFAULT 0"),
+    ("refund_amount", "numeric NOT NULL DEFAULT 0"),
+    ("net_revenue", "numeric NOT NULL DEFAULT 0"),
+)
+MEASURE_NAMES = tuple(name for name, _type in MEASURES)
+
+#: Template-level dimension columns copied into perf_sales_daily.
+DIMENSIONS = (
+    ("categ_id", "integer"),
+    ("categ_l1_id", "integer"),
+    ("categ_l2_id", "integer"),
+    ("brand", "varchar"),
+    ("gender", "varchar"),
+    ("age_group", "varchar"),
+    ("season_code", "varchar"),
+    ("season_codes", "varchar"),
+)
+DIMENSION_NAMES = tuple(name for name, _type in DIMENSIONS)
+
+#: Rollups built from the exact base: name -> (time grain, key columns). Day-grain rollups
+#: are built from the source lines (their order_count is a distinct count across templates);
+#: month-grain rollups sum day rows (exact: an order falls on exactly one day).
+ROLLUPS = {
+    "perf_sales_day_total": ("day", ("channel",)),
+    "perf_sales_day_categ": ("day", ("channel", "categ_l1_id", "categ_l2_id")),
+    "perf_sales_month_categ": ("month", ("channel", "categ_l1_id", "categ_l2_id")),
+    "perf_sales_month_template": ("month", ("channel", "product_tmpl_id", "categ_l1_id")),
+}
+
+#: Rolling windows (days) kept per template, as of each company's watermark.
+WINDOWS = (7, 30)
+
+_KEY_TYPES = {
+    "channel": "varchar NOT NULL",
+    "categ_l1_id": "integer",
+    "categ_l2_id": "integer",
+    "product_tmpl_id": "integer NOT NULL",
+}
+
+_BOOKKEEPING = """
+CREATE TABLE IF NOT EXISTS perf_agg_dirty (
+    id bigserial PRIMARY KEY,
+    company_id integer,
+    day date NOT NULL,
+    source varchar NOT NULL,
+    xact bigint NOT NULL DEFAULT txid_current(),
+    created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+ALTER TABLE perf_agg_dirty ADD COLUMN IF NOT EXISTS xact bigint NOT NULL DEFAULT txid_current();
+CREATE INDEX IF NOT EXISTS perf_agg_dirty_xact_idx ON perf_agg_dirty (xact, company_id, day);
+CREATE INDEX IF NOT EXISTS perf_agg_dirty_company_idx ON perf_agg_dirty (company_id);
+CREATE TABLE IF NOT EXISTS perf_agg_state (
+    company_id integer PRIMARY KEY,
+    aggregated_through date,
+    windows_as_of date,
+    last_refresh_at timestamp
+);
+CREATE TABLE IF NOT EXISTS perf_agg_run (
+    id serial PRIMARY KEY,
+    kind varchar NOT NULL,
+    company_id integer,
+    date_from date,
+    date_to date,
+    day_count integer NOT NULL DEFAULT 0,
+    row_count integer NOT NULL DEFAULT 0,
+    line_count integer NOT NULL DEFAULT 0,
+    lines_without_product integer NOT NULL DEFAULT 0,
+    lines_unknown_product integer NOT NULL DEFAULT 0,
+    lines_bad_rate integer NOT NULL DEFAULT 0,
+    warnings text,
+    duration_ms numeric NOT NULL DEFAULT 0,
+    status varchar NOT NULL,
+    error text,
+    started_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+CREATE INDEX IF NOT EXISTS perf_agg_run_started_idx ON perf_agg_run (started_at);
+CREATE TABLE IF NOT EXISTS perf_product_dim (
+    id integer PRIMARY KEY,
+    product_id integer NOT NULL,
+    product_tmpl_id integer NOT NULL,
+    company_id integer,
+    default_code varchar,
+    active boolean,
+    categ_id integer,
+    categ_l1_id integer,
+    categ_l2_id integer,
+    brand varchar,
+    gender varchar,
+    age_group varchar,
+    season_code varchar,
+    season_codes varchar,
+    color_values varchar,
+    qty_on_hand numeric NOT NULL DEFAULT 0,
+    qty_incoming numeric NOT NULL DEFAULT 0,
+    stock_value numeric,
+    last_synced_at timestamp NOT NULL
+);
+CREATE INDEX IF NOT EXISTS perf_product_dim_tmpl_idx ON perf_product_dim (product_tmpl_id);
+CREATE OR REPLACE FUNCTION perf_agg_regex_ok(pattern text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM '' ~ pattern;
+    RETURN true;
+EXCEPTION WHEN invalid_regular_expression THEN
+    RETURN false;
+END
+$$;
+CREATE OR REPLACE FUNCTION perf_agg_tz_ok(tz text) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF tz IS NULL OR tz = '' THEN
+        RETURN false;
+    END IF;
+    PERFORM now() AT TIME ZONE tz;
+    RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+"""
+
+#: Tables the toolkit owns (dropped by the uninstall hook).
+OWNED_TABLES = (
+    "perf_agg_dirty",
+    "perf_agg_state",
+    "perf_agg_run",
+    "perf_product_dim",
+    "perf_sales_daily",
+    "perf_sales_window_template",
+    *ROLLUPS,
+)
+
+
+def _measures_ddl():
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in MEASURES
+    )
+
+
+def daily_ddl():
+    dims = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in DIMENSIONS
+    )
+    return sql.SQL(
+        """
+        CREATE TABLE IF NOT EXISTS perf_sales_daily (
+            id serial PRIMARY KEY,
+            date date NOT NULL,
+            company_id integer NOT NULL,
+            product_tmpl_id integer NOT NULL,
+            channel varchar NOT NULL,
+            {dims},
+            {measures},
+            CONSTRAINT perf_sales_daily_key UNIQUE (company_id, date, product_tmpl_id, channel)
+        );
+        CREATE INDEX IF NOT EXISTS perf_sales_daily_tmpl_date_idx
+            ON perf_sales_daily (product_tmpl_id, date);
+        CREATE INDEX IF NOT EXISTS perf_sales_daily_date_idx ON perf_sales_daily (date);
+        """
+    ).format(dims=dims, measures=_measures_ddl())
+
+
+def rollup_ddl(table):
+    grain, keys = ROLLUPS[table]
+    time_col = "date" if grain == "day" else "month"
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(_KEY_TYPES[k])) for k in keys
+    )
+    return sql.SQL(
+        """
+        CREATE TABLE IF NOT EXISTS {table} (
+            id serial PRIMARY KEY,
+            company_id integer NOT NULL,
+            {time_col} date NOT NULL,
+            {cols},
+            {measures}
+        );
+        CREATE INDEX IF NOT EXISTS {index} ON {table} (company_id, {time_col});
+        """
+    ).format(
+        table=sql.Identifier(table),
+        time_col=sql.Identifier(time_col),
+        cols=cols,
+        measures=_measures_ddl(),
+        index=sql.Identifier(f"{table}_company_time_idx"),
+    )
+
+
+def window_ddl():
+    return sql.SQL(
+        """
+        CREATE TABLE IF NOT EXISTS perf_sales_window_template (
+            id serial PRIMARY KEY,
+            company_id integer NOT NULL,
+            as_of date NOT NULL,
+            window_days integer NOT NULL,
+            product_tmpl_id integer NOT NULL,
+            {measures}
+        );
+        CREATE INDEX IF NOT EXISTS perf_sales_window_template_top_idx
+            ON perf_sales_window_template (company_id, window_days, revenue DESC);
+        """
+    ).format(measures=_measures_ddl())
+
+
+def install(cr):
+    """Create every table and index (idempotent)."""
+    cr.execute(_BOOKKEEPING)
+    cr.execute(daily_ddl())
+    for table in ROLLUPS:
+        cr.execute(rollup_ddl(table))
+    cr.execute(window_ddl())
+
+
+def drop(cr):
+    """Drop every table the toolkit owns (uninstall)."""
+    cr.execute("DROP FUNCTION IF EXISTS perf_agg_regex_ok(text)")
+    cr.execute("DROP FUNCTION IF EXISTS perf_agg_tz_ok(text)")
+    for table in OWNED_TABLES:
+        cr.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
+
+
+def table_exists(cr, table):
+    cr.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+    return cr.fetchone()[0]
+
+
+def column_exists(cr, table, column):
+    cr.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s)",
+        (table, column),
+    )
+    return cr.fetchone()[0]
+
+
+def column_type(cr, table, column):
+    """``data_type`` of a column from the live catalog, or ``None`` when it is missing."""
+    cr.execute(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s",
+        (table, column),
+    )
+    row = cr.fetchone()
+    return row[0] if row else None

@@ -1,0 +1,251 @@
+"""The dirty-day log: statement-level triggers with transition tables on the source tables.
+
+Each INSERT / UPDATE / DELETE statement on a watched table inserts one row per (company, UTC
+day) it touched into ``perf_agg_dirty`` — one small insert per statement, whatever the number
+of rows, and no unique index, so concurrent writers never wait on each other. An UPDATE logs
+the old *and* the new day (an order moved from day A to day B dirties both). Raw-SQL writes
+fire the triggers like ORM writes. The refresh turns UTC days into local days of the
+company's time zone and consumes the rows it saw, in its own transaction.
+
+PostgreSQL refuses transition tables on a trigger with several events or a column list, so
+each table gets three triggers (insert, update, delete) on one function; updates are
+filtered on the columns that change an aggregate.
+
+Triggers live on other modules' tables: they survive those modules' upgrades (a trigger
+stays with its table, and the function bodies resolve columns at run time), the registry hook
+re-attaches any that are missing (e.g. point_of_sale installed later), and the uninstall hook
+removes them.
+"""
+
+from psycopg2 import sql
+
+LOG_TABLE = "perf_agg_dirty"
+TRIGGER_PREFIX = "perf_agg_dirty"
+
+# Per source table: the function body's three branches. ``new_rows`` / ``old_rows`` are the
+# transition tables; every branch inserts (company_id, UTC day, source).
+_SALE_ORDER = {
+    "insert": """
+        SELECT DISTINCT company_id, date_order::date, 'sale_order' FROM new_rows
+         WHERE state = 'sale' AND date_order IS NOT NULL""",
+    "update": """
+        SELECT DISTINCT x.company_id, x.day, 'sale_order' FROM old_rows o
+          JOIN new_rows n ON n.id = o.id
+         CROSS JOIN LATERAL (VALUES (o.company_id, o.date_order::date),
+                                    (n.company_id, n.date_order::date)) AS x(company_id, day)
+         WHERE (o.state = 'sale' OR n.state = 'sale') AND x.day IS NOT NULL
+           AND (o.state, o.date_order, o.company_id, o.currency_rate)
+               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)""",
+    "delete": """
+        SELECT DISTINCT company_id, date_order::date, 'sale_order' FROM old_rows
+         WHERE state = 'sale' AND date_order IS NOT NULL""",
+}
+
+_SALE_ORDER_LINE = {
+    "insert": """
+        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
+          FROM (SELECT DISTINCT order_id FROM new_rows) l
+          JOIN sale_order so ON so.id = l.order_id
+         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
+    "update": """
+        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
+          FROM (SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE (o.order_id, o.product_id, o.product_uom_qty, o.price_subtotal,
+                        o.product_uom, o.display_type)
+                       IS DISTINCT FROM (n.order_id, n.product_id, n.product_uom_qty,
+                                         n.price_subtotal, n.product_uom, n.display_type)
+                UNION
+                SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE o.order_id IS DISTINCT FROM n.order_id) l
+          JOIN sale_order so ON so.id = l.order_id
+         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
+    "delete": """
+        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
+          FROM (SELECT DISTINCT order_id FROM old_rows) l
+          JOIN sale_order so ON so.id = l.order_id
+         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
+}
+
+_POS_STATES = "('paid', 'done', 'invoiced')"
+
+_POS_ORDER = {
+    "insert": f"""
+        SELECT DISTINCT company_id, date_order::date, 'pos_order' FROM new_rows
+         WHERE state IN {_POS_STATES} AND date_order IS NOT NULL""",
+    "update": f"""
+        SELECT DISTINCT x.company_id, x.day, 'pos_order' FROM old_rows o
+          JOIN new_rows n ON n.id = o.id
+         CROSS JOIN LATERAL (VALUES (o.company_id, o.date_order::date),
+                                    (n.company_id, n.date_order::date)) AS x(company_id, day)
+         WHERE (o.state IN {_POS_STATES} OR n.state IN {_POS_STATES}) AND x.day IS NOT NULL
+           AND (o.state, o.date_order, o.company_id, o.currency_rate)
+               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)""",
+    "delete": f"""
+        SELECT DISTINCT company_id, date_order::date, 'pos_order' FROM old_rows
+         WHERE state IN {_POS_STATES} AND date_order IS NOT NULL""",
+}
+
+_POS_ORDER_LINE = {
+    "insert": f"""
+        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
+          FROM (SELECT DISTINCT order_id FROM new_rows) l
+          JOIN pos_order po ON po.id = l.order_id
+         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
+    "update": f"""
+        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
+          FROM (SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE (o.order_id, o.product_id, o.qty, o.price_subtotal, o.total_cost)
+                       IS DISTINCT FROM (n.order_id, n.product_id, n.qty, n.price_subtotal,
+                                         n.total_cost)
+                UNION
+                SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE o.order_id IS DISTINCT FROM n.order_id) l
+          JOIN pos_order po ON po.id = l.order_id
+         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
+    "delete": f"""
+        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
+          FROM (SELECT DISTINCT order_id FROM old_rows) l
+          JOIN pos_order po ON po.id = l.order_id
+         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
+}
+
+# Credit notes carry an accounting date (already a local day): logged as that day, with
+# source 'account_move' so the refresh does not shift it by the time zone.
+_ACCOUNT_MOVE = {
+    "insert": """
+        SELECT DISTINCT company_id, date, 'account_move' FROM new_rows
+         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL""",
+    "update": """
+        SELECT DISTINCT x.company_id, x.day, 'account_move' FROM old_rows o
+          JOIN new_rows n ON n.id = o.id
+         CROSS JOIN LATERAL (VALUES (o.company_id, o.date), (n.company_id, n.date))
+                   AS x(company_id, day)
+         WHERE (o.move_type = 'out_refund' OR n.move_type = 'out_refund')
+           AND (o.state = 'posted' OR n.state = 'posted') AND x.day IS NOT NULL
+           AND (o.state, o.date, o.company_id) IS DISTINCT FROM (n.state, n.date, n.company_id)""",
+    "delete": """
+        SELECT DISTINCT company_id, date, 'account_move' FROM old_rows
+         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL""",
+}
+
+#: Watched source tables -> their branches.
+SOURCES = {
+    "sale_order": _SALE_ORDER,
+    "sale_order_line": _SALE_ORDER_LINE,
+    "pos_order": _POS_ORDER,
+    "pos_order_line": _POS_ORDER_LINE,
+    "account_move": _ACCOUNT_MOVE,
+}
+
+_EVENTS = {
+    "insert": "AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows",
+    "update": "AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "delete": "AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows",
+}
+
+
+def function_name(table):
+    return f"perf_agg_mark_{table}"
+
+
+def trigger_name(table, event):
+    return f"{TRIGGER_PREFIX}_{event}"
+
+
+# A transaction logs a (company, day) once: later statements of the same transaction skip
+# it (an index probe instead of an insert). Only its own rows count: skipping because of a
+# committed row would race with a nightly run consuming that row.
+_ONCE = """
+        SELECT b.company_id, b.day, b.source FROM ({branch}) AS b(company_id, day, source)
+         WHERE NOT EXISTS (SELECT 1 FROM perf_agg_dirty d
+                            WHERE d.xact = txid_current() AND d.company_id = b.company_id
+                              AND d.day = b.day AND d.source = b.source)"""
+
+
+def _function_sql(table):
+    branches = {op: _ONCE.format(branch=text) for op, text in SOURCES[table].items()}
+    body = f"""
+CREATE OR REPLACE FUNCTION {{fn}}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["insert"]};
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["update"]};
+    ELSE
+        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["delete"]};
+    END IF;
+    RETURN NULL;
+END
+$body$;
+"""
+    # The body is a constant of this module (no user input): only the name is composed.
+    return sql.SQL(body).format(fn=sql.Identifier(function_name(table)))
+
+
+def _table_exists(cr, table):
+    cr.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+    return cr.fetchone()[0]
+
+
+def watched(cr):
+    """``{table: {events}}`` of the triggers currently attached."""
+    cr.execute(
+        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE t.tgname LIKE %s AND NOT t.tgisinternal",
+        (TRIGGER_PREFIX + "\\_%",),
+    )
+    out = {}
+    for table, name in cr.fetchall():
+        out.setdefault(table, set()).add(name[len(TRIGGER_PREFIX) + 1 :])
+    return out
+
+
+def attach(cr, tables=None):
+    """Attach the triggers to every existing source table (idempotent); returns the tables
+    now watched. Missing tables (module not installed) are skipped."""
+    done = []
+    for table in tables or SOURCES:
+        if not _table_exists(cr, table):
+            continue
+        cr.execute(_function_sql(table))
+        for event, clause in _EVENTS.items():
+            cr.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER {trg} " + clause + " FOR EACH STATEMENT "
+                    "EXECUTE FUNCTION {fn}()"
+                ).format(
+                    trg=sql.Identifier(trigger_name(table, event)),
+                    table=sql.Identifier(table),
+                    fn=sql.Identifier(function_name(table)),
+                )
+            )
+        done.append(table)
+    return done
+
+
+def detach(cr, tables=None):
+    """Remove the triggers and their functions (uninstall, benchmarks)."""
+    for table in tables or SOURCES:
+        if _table_exists(cr, table):
+            for event in _EVENTS:
+                cr.execute(
+                    sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {table}").format(
+                        trg=sql.Identifier(trigger_name(table, event)),
+                        table=sql.Identifier(table),
+                    )
+                )
+        cr.execute(
+            sql.SQL("DROP FUNCTION IF EXISTS {fn}() CASCADE").format(
+                fn=sql.Identifier(function_name(table))
+            )
+        )
+
+
+def missing(cr):
+    """Source tables that exist but lack one of their triggers."""
+    have = watched(cr)
+    return [
+        table
+        for table in SOURCES
+        if _table_exists(cr, table) and have.get(table, set()) != set(_EVENTS)
+    ]

@@ -1,0 +1,44 @@
+"""Tool: dead stock — products with stock on hand and no sale in N days."""
+
+from odoo import fields, models
+
+from odoo.addons.perf_core.engine.params import Param
+
+from .. import tools
+from ..engine import reports
+
+
+class PerfToolDeadStock(models.AbstractModel):
+    _name = "perf.tool.dead_stock"
+    _inherit = "perf.tool.mixin"
+    _description = "Dead stock"
+    _tool_ttl = 3600
+    _tool_scope = "company"
+    _tool_tables = ("perf_product_dim", "perf_sales_daily")
+    _tool_group = "sales_team.group_sale_salesman"
+    _tool_params = {
+        "days": Param("int", min=1, max=3650),
+        "limit": Param("int", default=100, min=1, max=10000),
+    }
+
+    def _tool_execute(self, params):
+        days = params.get("days") or self._perf_setting("perf_aggregates.dead_stock_days")
+        today = fields.Date.context_today(self)
+        rows = reports.dead_stock(
+            self.env.cr, tools.company_ids(self.env), days, today, params["limit"]
+        )
+        label = tools.names(self.env, "product.template", [r[0] for r in rows])
+        return {
+            "columns": ["product_tmpl_id", "product", "qty_on_hand", "stock_value", "last_sale"],
+            "rows": [
+                [
+                    r[0],
+                    label.get(r[0], ""),
+                    float(r[1]),
+                    None if r[2] is None else round(float(r[2]), 2),
+                    r[3] and r[3].isoformat(),
+                ]
+                for r in rows
+            ],
+            "meta": {"days": days},
+        }

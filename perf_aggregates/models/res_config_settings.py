@@ -1,0 +1,86 @@
+"""perf_aggregates options on the Performance settings page."""
+
+from odoo import api, fields, models
+
+from ..engine import settings as agg_settings
+
+_DEFAULTS = {key: spec[0] for key, spec in agg_settings.SETTINGS.items()}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    perf_agg_lookback_days = fields.Integer(
+        string="Nightly Lookback (days)",
+        config_parameter="perf_aggregates.lookback_days",
+        default=_DEFAULTS["perf_aggregates.lookback_days"],
+        help="Days before yesterday that the nightly refresh recomputes even when unchanged.",
+    )
+    perf_agg_backfill_chunk_days = fields.Integer(
+        string="Backfill Chunk (days)",
+        config_parameter="perf_aggregates.backfill_chunk_days",
+        default=_DEFAULTS["perf_aggregates.backfill_chunk_days"],
+    )
+    perf_agg_dead_stock_days = fields.Integer(
+        string="Dead Stock After (days)",
+        config_parameter="perf_aggregates.dead_stock_days",
+        default=_DEFAULTS["perf_aggregates.dead_stock_days"],
+    )
+    perf_agg_color_attribute_id = fields.Many2one(
+        "product.attribute",
+        string="Colour Attribute",
+        help="Attribute whose values are the colours (default: attributes shown as colours).",
+    )
+    perf_agg_brand_field = fields.Char(
+        string="Brand Field",
+        config_parameter="perf_aggregates.brand_field",
+        help="Technical name of a product.template field (custom x_ fields included).",
+    )
+    perf_agg_gender_field = fields.Char(
+        string="Gender Field", config_parameter="perf_aggregates.gender_field"
+    )
+    perf_agg_age_group_field = fields.Char(
+        string="Age Group Field", config_parameter="perf_aggregates.age_group_field"
+    )
+    perf_agg_season_pattern = fields.Char(
+        string="Season Tag Pattern",
+        config_parameter=agg_settings.SEASON_PATTERN_KEY,
+        default=agg_settings.DEFAULT_SEASON_PATTERN,
+        help="Regular expression: product tags matching it are season codes.",
+    )
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        attr = (
+            self.env["ir.config_parameter"].sudo().get_param("perf_aggregates.color_attribute_id")
+        )
+        res["perf_agg_color_attribute_id"] = int(attr) if attr and str(attr).isdigit() else False
+        return res
+
+    def set_values(self):
+        super().set_values()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "perf_aggregates.color_attribute_id", self.perf_agg_color_attribute_id.id or 0
+        )
+
+    @api.constrains(
+        "perf_agg_brand_field",
+        "perf_agg_gender_field",
+        "perf_agg_age_group_field",
+        "perf_agg_season_pattern",
+    )
+    def _check_perf_agg_dimensions(self):
+        refresher = self.env["perf.agg.refresher"]
+        for settings in self:
+            for name in (
+                "perf_agg_brand_field",
+                "perf_agg_gender_field",
+                "perf_agg_age_group_field",
+            ):
+                if settings[name]:
+                    refresher._dimension_spec(settings[name], strict=True)
+            if settings.perf_agg_season_pattern:
+                self.env["ir.config_parameter"]._perf_check_pattern(
+                    settings.perf_agg_season_pattern
+                )

@@ -1,0 +1,61 @@
+"""Shared glue of the report tools: companies, the router call, rows with names."""
+
+from odoo import _
+from odoo.exceptions import ValidationError
+
+from odoo.addons.perf_core.engine.params import Param
+
+from .engine import reports
+
+CHANNEL_PARAM = Param("choice", default="all", choices=("all", "online", "pos"))
+SOURCE_TABLES = (
+    "perf_sales_daily",
+    "perf_sales_day_total",
+    "perf_sales_day_categ",
+    "perf_sales_month_categ",
+    "perf_sales_month_template",
+    "perf_sales_window_template",
+    "perf_agg_state",
+    # The live delta reads the source tables.
+    "sale_order",
+    "sale_order_line",
+)
+MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
+
+
+def channel(params):
+    value = params.get("channel") or "all"
+    return None if value == "all" else value
+
+
+def company_ids(env):
+    """The companies the user works in (the multi-company switcher)."""
+    return env.companies.ids
+
+
+def ask(tool, grain, params, limit=None):
+    """Run the router for the user's companies; returns ``(totals, meta)``."""
+    return reports.question(
+        tool.env.cr,
+        grain,
+        company_ids(tool.env),
+        params["date_from"],
+        params["date_to"],
+        channel(params),
+        limit=limit,
+    )
+
+
+def money(values):
+    """Measures as floats rounded to the cent (the aggregates keep exact numerics)."""
+    return [round(float(v), 2) for v in values]
+
+
+def names(env, model, ids):
+    records = env[model].with_context(active_test=False).browse([i for i in ids if i])
+    return {r.id: r.display_name for r in records.sudo()}
+
+
+def check_dates(tool, params):
+    if params["date_from"] > params["date_to"]:
+        raise ValidationError(_("%s: the start date is after the end date.", tool._description))
