@@ -79,7 +79,11 @@ def watched_tables(cr):
 
 
 def watch(cr, table):
-    """Attach the triggers to ``table``; False when the table does not exist (yet)."""
+    """Attach the triggers to ``table``; False when the table does not exist (yet).
+
+    Attaching also moves the table's generation: rows written before the trigger existed
+    (e.g. while its module was being installed) must not match keys computed earlier.
+    """
     if not table_exists(cr, table):
         return False
     ident = sql.Identifier(table)
@@ -95,6 +99,7 @@ def watch(cr, table):
             "FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
         ).format(trg=sql.Identifier(TRIGGER_TRUNCATE), tbl=ident, fn=sql.Identifier(FUNCTION))
     )
+    bump(cr, table)
     return True
 
 

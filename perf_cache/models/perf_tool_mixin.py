@@ -165,24 +165,30 @@ class PerfToolMixin(models.AbstractModel):
     def _cache_tables_watched(self):
         """Every table of the tool carries the generation trigger (else: never cache).
 
-        Triggers are attached when the registry loads (:meth:`_register_hook`), never during
-        a user's request: DDL would lock the table against writers until the request ends.
+        A table that did not exist when the registry loaded (its module is not installed)
+        cannot change; installing the module reloads the registry, which attaches the
+        trigger and moves the generation. Triggers are attached when the registry loads
+        (:meth:`_register_hook`), never during a user's request: DDL would lock the table
+        against writers until the request ends.
         """
-        missing = [t for t in self._tool_tables if t not in self._cache_watched()]
+        watched, absent = self._cache_watched()
+        missing = [t for t in self._tool_tables if t not in watched and t not in absent]
         if missing:
             _logger.warning(
-                "%s reads %s, not watched for changes (missing table?): " "results are not cached",
+                "%s reads %s, not watched for changes: results are not cached",
                 self._name,
                 ", ".join(missing),
             )
         return not missing
 
     def _cache_watched(self):
+        """``(watched tables, tables absent when the registry loaded)``."""
         registry = self.env.registry
-        watched = getattr(registry, "_perf_cache_watched", None)
-        if watched is None:
-            watched = registry._perf_cache_watched = generations.watched_tables(self.env.cr)
-        return watched
+        state = getattr(registry, "_perf_cache_watched", None)
+        if state is None:
+            watched = generations.watched_tables(self.env.cr)
+            state = registry._perf_cache_watched = (watched, frozenset())
+        return state
 
     def _register_hook(self):
         """Attach the generation triggers to every table a cached tool reads."""
@@ -196,7 +202,10 @@ class PerfToolMixin(models.AbstractModel):
         for name in self.env["perf.tool.runner"]._tool_model_names():
             tables.update(self.env[name]._tool_tables)
         watched = generations.watched_tables(cr)
+        absent = set()
         for table in sorted(tables - watched):
             if generations.watch(cr, table):
                 watched.add(table)
-        self.env.registry._perf_cache_watched = watched
+            else:
+                absent.add(table)
+        self.env.registry._perf_cache_watched = (watched, frozenset(absent))
