@@ -42,7 +42,7 @@ class ResConfigSettings(models.TransientModel):
         "computing it itself.",
     )
     perf_cache_purge_batch_size = fields.Integer(
-        string="Purge Batch Size",
+        string="Expired Entries Purge Batch",
         config_parameter="perf_cache.purge_batch_size",
         default=_D["perf_cache.purge_batch_size"],
     )
