@@ -8,6 +8,7 @@ that owns the table.
 
 import importlib.util
 import os
+import sys
 
 from odoo.tests import TransactionCase, tagged
 
@@ -78,3 +79,68 @@ class TestSchemaDrift(TransactionCase):
         self.assertTrue(self.env.cr.fetchone()[0])
         names = {c for c, _t, _n in self.schema.TABLES["sale_order_line"]}
         self.assertNotIn("product_template_id", names)
+
+
+@tagged("post_install", "-at_install")
+class TestOdooModeGenerator(TransactionCase):
+    """The generator fills a real Odoo 17 database that Odoo can then read."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # odoo_mode imports its siblings relatively: load them as one package.
+        package = os.path.join(HERE, "..", "..", "..", "odoo_data")
+        spec = importlib.util.spec_from_file_location(
+            "perf_test_odoo_data",
+            os.path.join(package, "__init__.py"),
+            submodule_search_locations=[package],
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["perf_test_odoo_data"] = module
+        spec.loader.exec_module(module)
+        from perf_test_odoo_data import odoo_mode  # noqa: PLC0415
+
+        cls.odoo_mode = odoo_mode
+
+    def test_refuses_an_unmarked_database(self):
+        with self.assertRaisesRegex(Exception, "perf.benchmark_database"):
+            self.odoo_mode.generate(self.env.cr, "xs")
+
+    def test_generates_data_odoo_reads(self):
+        self.env["ir.config_parameter"].sudo().set_param("perf.benchmark_database", "True")
+        self.env.flush_all()
+        counts = self.odoo_mode.generate(self.env.cr, "xs", seed=3)
+        self.env.invalidate_all()
+        self.assertEqual(counts["sale_order"], 500)
+        self.assertGreater(counts["sale_order_line"], 1500)
+        Line = self.env["sale.order.line"]
+        lines = Line.search([("order_id.name", "=like", "PERF-S%")])
+        self.assertEqual(len(lines), counts["sale_order_line"])
+        groups = Line.read_group(
+            [("order_id.name", "=like", "PERF-S%"), ("display_type", "=", False)],
+            ["price_subtotal:sum"],
+            ["product_id"],
+            lazy=False,
+        )
+        self.assertTrue(groups)
+        report = self.env["sale.report"].read_group(
+            [("name", "=like", "PERF-S%")], ["price_subtotal:sum"], ["date:month"]
+        )
+        self.assertTrue(report)
+        # the ORM computes the same untaxed total as the generator wrote
+        order = self.env["sale.order"].search(
+            [("name", "=like", "PERF-S%"), ("state", "=", "sale")], limit=1
+        )
+        self.assertAlmostEqual(
+            order.amount_untaxed,
+            sum(
+                order.order_line.filtered(lambda line: not line.display_type).mapped(
+                    "price_subtotal"
+                )
+            ),
+            places=2,
+        )
+        if counts["pos_order"]:
+            self.assertTrue(self.env["pos.order"].search_count([("name", "=like", "PERF-P%")]))
+        with self.assertRaisesRegex(Exception, "twice"):
+            self.odoo_mode.generate(self.env.cr, "xs")
