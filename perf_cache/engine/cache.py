@@ -75,17 +75,24 @@ class TieredCache:
         found = self.lookup(cr, key)
         if found is not None:
             return found
-        if self.wait_ms and not singleflight.try_lead(cr, key):
-            if serve_stale:
-                stale = self._stale(base)
-                if stale is not None:
-                    self.stat("hit_stale")
-                    return "hit_stale", stale
-            state, found = singleflight.wait_for(
-                cr, key, lambda: self.lookup(cr, key, shared=True), self.wait_ms
-            )
-            if state == "value":
-                return found
+        if self.wait_ms:
+            if singleflight.try_lead(cr, key):
+                # Another leader may have stored the value and ended between our lookup and
+                # the lock: look once more before computing.
+                found = self.lookup(cr, key, shared=True)
+                if found is not None:
+                    return found
+            else:
+                if serve_stale:
+                    stale = self._stale(base)
+                    if stale is not None:
+                        self.stat("hit_stale")
+                        return "hit_stale", stale
+                state, found = singleflight.wait_for(
+                    cr, key, lambda: self.lookup(cr, key, shared=True), self.wait_ms
+                )
+                if state == "value":
+                    return found
         self.stat("miss")
         return "miss", self._store(key, base, compute(), ttl, meta, tool)
 

@@ -33,7 +33,9 @@ def wait_for(cr, key, lookup, wait_ms, sleep=time.sleep, clock=time.monotonic):
         if value is not None:
             return "value", value
         if try_lead(cr, key):
-            return "lead", None
+            # The leader may have stored the value and ended just before we got the lock.
+            value = lookup()
+            return ("value", value) if value is not None else ("lead", None)
         now = clock()
         if now >= deadline:
             return "timeout", None
