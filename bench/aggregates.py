@@ -93,47 +93,72 @@ ANALYZE;
 """
 
 
-def make_db(admin_dsn, size):
-    name = f"agg_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_dsn)
-    admin.autocommit = True
-    admin.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.close()
+def make_db(admin_dsn, size, reuse=None):
+    """Create and fill a throwaway database (or reuse one kept by ``--keep``).
+
+    Returns ``(name, dsn, conn, start, today)``: ``today`` is the day after the data's last
+    day (the shared generator ends on a fixed date, never the clock), so "the last 30 days"
+    always has sales.
+    """
+    name = reuse or f"agg_bench_{uuid.uuid4().hex[:8]}"
+    if not reuse:
+        admin = psycopg2.connect(admin_dsn)
+        admin.autocommit = True
+        admin.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.close()
     params = psycopg2.extensions.parse_dsn(admin_dsn)
     params["dbname"] = name
     dsn = psycopg2.extensions.make_dsn(**params)
     conn = psycopg2.connect(dsn)
     cr = conn.cursor()
     lines, pos_lines, templates, days = SIZES[size]
-    today = datetime.date.today()
-    start = today - datetime.timedelta(days=days)
     began = time.perf_counter()
     try:
         from tests.odoo_data import generator  # noqa: PLC0415 - optional shared dataset
-
-        generator.generate(conn, size=size)
-        source = "tests/odoo_data"
     except ImportError:
-        create_sources(cr)
-        cr.execute(
-            _GENERATE,
-            {
-                "templates": templates,
-                "products": templates * 2,
-                "orders": lines // 4,
-                "lines": lines,
-                "pos_orders": pos_lines // 3,
-                "pos_lines": pos_lines,
-                "start": start,
-                "days": days,
-            },
-        )
+        generator = None
+    if generator is not None:
+        today = generator.END_DATE + datetime.timedelta(days=1)
+        start = today - datetime.timedelta(days=generator.SIZES[size]["days"])
+        if not reuse:
+            try:
+                generator.generate(conn, size=size)
+            except Exception:
+                conn.close()
+                drop_db(admin_dsn, name)
+                raise
+        source = "tests/odoo_data"
+    else:
+        today = datetime.date.today()
+        start = today - datetime.timedelta(days=days)
+        if not reuse:
+            create_sources(cr)
+            cr.execute(
+                _GENERATE,
+                {
+                    "templates": templates,
+                    "products": templates * 2,
+                    "orders": lines // 4,
+                    "lines": lines,
+                    "pos_orders": pos_lines // 3,
+                    "pos_lines": pos_lines,
+                    "start": start,
+                    "days": days,
+                },
+            )
         source = "built-in generator"
     conn.commit()
+    cr.execute("SELECT count(*) FROM sale_order_line")
+    so_lines = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM pos_order_line")
+    pos_count = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM product_template")
+    tmpl_count = cr.fetchone()[0]
+    conn.rollback()
     print(
-        f"  data: {size} from {source} in {time.perf_counter() - began:.1f} s "
-        f"({lines} sale order lines, {pos_lines} POS lines, {templates} templates, "
-        f"{days} days)"
+        f"  data: {size} from {source}{' (reused)' if reuse else ''} in "
+        f"{time.perf_counter() - began:.1f} s ({so_lines} sale order lines, {pos_count} POS "
+        f"lines, {tmpl_count} templates, {start} .. {today - datetime.timedelta(days=1)})"
     )
     return name, dsn, conn, start, today
 
@@ -159,7 +184,7 @@ def bench(conn, start, today):
     # From the day before the first order: a company west of UTC sees it on that local day.
     for first, last in refresh.backfill_chunks(start - datetime.timedelta(days=1), yesterday, 31):
         for cid in companies:
-            refresh.refresh_range(cr, cid, first, last, CONFIG)
+            refresh.refresh_range(cr, cid, first, last, CONFIG, today=today)
             conn.commit()
     began_dims = time.perf_counter()
     dims.refresh_dims(cr, CONFIG)
@@ -178,12 +203,12 @@ def bench(conn, start, today):
     day = yesterday - datetime.timedelta(days=10)
 
     def one_day():
-        refresh.refresh_range(cr, companies[0], day, day, CONFIG)
+        refresh.refresh_range(cr, companies[0], day, day, CONFIG, today=today)
         conn.commit()
 
     def one_day_all():
         for cid in companies:
-            refresh.refresh_range(cr, cid, day, day, CONFIG)
+            refresh.refresh_range(cr, cid, day, day, CONFIG, today=today)
         conn.commit()
 
     ms = median(timed(one_day, 7, warmup=1))
@@ -207,7 +232,7 @@ def bench(conn, start, today):
         conn.commit()
         begin = time.perf_counter()
         for cid in companies:
-            refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=3)
+            refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=3, today=today)
             conn.commit()
         return (time.perf_counter() - begin) * 1000.0
 
@@ -284,13 +309,19 @@ def bench(conn, start, today):
     order_ids = [r[0] for r in cr.fetchall()]
     conn.rollback()
 
+    # Odoo's NOT NULL columns when the data is Odoo-shaped (tests/odoo_data).
+    odoo_cols = schema.column_exists(cr, "sale_order_line", "customer_lead")
+    extra_cols = ", name, price_unit, customer_lead" if odoo_cols else ""
+    extra_vals = ", 'bench', 10, 0" if odoo_cols else ""
+    conn.rollback()
+
     def insert_lines(batch):
         def run():
             for i in range(0, 10_000, batch):
                 cr.execute(
                     "INSERT INTO sale_order_line (order_id, company_id, state, product_id, "
-                    "product_uom_qty, product_uom, price_subtotal) "
-                    "SELECT o, 1, 'sale', 1 + (g %% 1000), 1, 1, 10 "
+                    "product_uom_qty, product_uom, price_subtotal" + extra_cols + ") "
+                    "SELECT o, 1, 'sale', 1 + (g %% 1000), 1, 1, 10" + extra_vals + " "
                     "FROM generate_series(%s, %s) g, "
                     "LATERAL (SELECT a[1 + (g %% cardinality(a))] AS o "
                     "FROM (SELECT %s::int[] AS a) y) x",
@@ -347,14 +378,17 @@ def main(argv=None):
     parser.add_argument("dsn")
     parser.add_argument("--size", default="l", choices=sorted(SIZES))
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--reuse", metavar="DBNAME", help="reuse a database kept by --keep")
     args = parser.parse_args(argv)
     print(f"perf_aggregates (engine, real PostgreSQL, size {args.size})")
-    name, _dsn, conn, start, today = make_db(args.dsn, args.size)
+    name, _dsn, conn, start, today = make_db(args.dsn, args.size, args.reuse)
     try:
         bench(conn, start, today)
     finally:
         conn.close()
-        if not args.keep:
+        if args.keep:
+            print(f"  kept database {name}")
+        if not (args.keep or args.reuse):
             drop_db(args.dsn, name)
     return 0
 

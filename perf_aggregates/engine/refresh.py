@@ -2,7 +2,11 @@
 
 :func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
 the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
-``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. The
+``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. A
+short range (at most :data:`TOUCHED_MAX_DAYS` days: one-day and nightly refreshes) rebuilds
+the month x template and window rows of the templates whose day rows it replaced (old or
+new) only; no other key of those rollups can change. The windows are rebuilt whole when the
+watermark moves. The
 caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears from
 its day, and an interrupted run leaves the range entirely old (nothing is committed here).
 
@@ -146,7 +150,8 @@ def _daily_sql(lines, tdims):
                (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
                count(*), count(*) FILTER (WHERE no_product),
                count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
-               count(*) FILTER (WHERE bad_rate)
+               count(*) FILTER (WHERE bad_rate),
+               (SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM kept)
           FROM lines
         """
     ).format(
@@ -172,29 +177,43 @@ SELECT company_id, date_trunc('month', date)::date, channel, categ_l1_id, categ_
   FROM perf_sales_day_categ
  WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
  GROUP BY company_id, date_trunc('month', date), channel, categ_l1_id, categ_l2_id;
+"""
+
+# ``{only}`` restricts a rebuild to the templates whose day rows were just replaced (their
+# old or new rows): every other template's month and window rows are unchanged by this
+# refresh, so rebuilding only the touched keys gives exactly what a full rebuild would.
+_MONTH_TEMPLATE = """
 DELETE FROM perf_sales_month_template
- WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s;
+ WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s{only};
 INSERT INTO perf_sales_month_template
        (company_id, month, channel, product_tmpl_id, categ_l1_id, {measures})
 SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
        min(categ_l1_id), {from_rows}
   FROM perf_sales_daily
  WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
+       {only}
  GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id;
 """
 
 _WINDOWS = """
-DELETE FROM perf_sales_window_template WHERE company_id = %(company)s;
+DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
        (company_id, as_of, window_days, product_tmpl_id, {measures})
 SELECT %(company)s, %(as_of)s, w.days, d.product_tmpl_id, {from_rows}
   FROM perf_sales_daily d
   JOIN unnest(%(windows)s::integer[]) AS w(days)
     ON d.date > %(as_of)s::date - w.days AND d.date <= %(as_of)s
- WHERE d.company_id = %(company)s AND d.date > %(as_of)s::date - %(max_window)s
+ WHERE d.company_id = %(company)s AND d.date > %(as_of)s::date - %(max_window)s{only_d}
  GROUP BY w.days, d.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
+
+#: A range of at most this many days rebuilds only the templates it touched in the month and
+#: window rollups; a longer one (backfill chunks) rebuilds them whole.
+TOUCHED_MAX_DAYS = 7
+
+_ONLY = sql.SQL(" AND product_tmpl_id = ANY(%(tmpls)s)")
+_ONLY_D = sql.SQL(" AND d.product_tmpl_id = ANY(%(tmpls)s)")
 
 
 def _month(day):
@@ -223,15 +242,41 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
     tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
     tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
     params.update(dim_params)
-    for table in ("perf_sales_daily", "perf_sales_day_total", "perf_sales_day_categ"):
+    # The templates whose day rows are replaced (old rows here, new rows below): the only
+    # keys of the month and window rollups this refresh can change.
+    cr.execute(
+        sql.SQL(
+            "WITH gone AS (" + _DELETE_DAYS + " RETURNING product_tmpl_id) "
+            "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
+        ).format(table=sql.Identifier("perf_sales_daily")),
+        params,
+    )
+    touched = set(cr.fetchone()[0])
+    for table in ("perf_sales_day_total", "perf_sales_day_categ"):
         cr.execute(sql.SQL(_DELETE_DAYS).format(table=sql.Identifier(table)), params)
     cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
-    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
-    month_params = {"company": company_id, "m1": _month(date_from), "m2": _month(date_to)}
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
+    touched.update(added)
+    only = days <= TOUCHED_MAX_DAYS
+    month_params = {
+        "company": company_id,
+        "m1": _month(date_from),
+        "m2": _month(date_to),
+        "tmpls": sorted(touched),
+    }
     cr.execute(
         sql.SQL(_MONTH_CATEG).format(measures=_MEASURES, from_rows=sql.SQL(_FROM_ROWS)),
         month_params,
     )
+    if touched or not only:
+        cr.execute(
+            sql.SQL(_MONTH_TEMPLATE).format(
+                measures=_MEASURES,
+                from_rows=sql.SQL(_FROM_ROWS),
+                only=_ONLY if only else sql.SQL(""),
+            ),
+            month_params,
+        )
     # The watermark: the last complete local day aggregated (today is never complete).
     cr.execute(
         """
@@ -246,10 +291,15 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
     )
     through, windows_as_of = cr.fetchone()
     max_window = max(schema.WINDOWS)
-    if through and (
-        windows_as_of != through or date_to > through - datetime.timedelta(days=max_window)
-    ):
+    if through and windows_as_of != through:
         refresh_windows(cr, company_id, through)
+    elif (
+        through
+        and date_from <= through
+        and date_to > through - datetime.timedelta(days=max_window)
+        and (touched or not only)
+    ):
+        refresh_windows(cr, company_id, through, sorted(touched) if only else None)
     return {
         "company_id": company_id,
         "date_from": date_from,
@@ -266,15 +316,23 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
     }
 
 
-def refresh_windows(cr, company_id, as_of):
-    """Rebuild the rolling windows per template of one company, ending at ``as_of``."""
+def refresh_windows(cr, company_id, as_of, templates=None):
+    """Rebuild the rolling windows per template of one company, ending at ``as_of``: all of
+    them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
+    only = templates is not None
     cr.execute(
-        sql.SQL(_WINDOWS).format(measures=_MEASURES, from_rows=sql.SQL(_FROM_ROWS)),
+        sql.SQL(_WINDOWS).format(
+            measures=_MEASURES,
+            from_rows=sql.SQL(_FROM_ROWS),
+            only=_ONLY if only else sql.SQL(""),
+            only_d=_ONLY_D if only else sql.SQL(""),
+        ),
         {
             "company": company_id,
             "as_of": as_of,
             "windows": list(schema.WINDOWS),
             "max_window": max(schema.WINDOWS),
+            "tmpls": list(templates or ()),
         },
     )
 

@@ -7,8 +7,9 @@ reached yet) from the live source lines — so a figure never silently lacks tod
 The router, per grain:
 
 - ``template``: the rolling-window table when the range is exactly one of the windows ending
-  at the watermark; else whole months from ``perf_sales_month_template`` and the edge days from
-  ``perf_sales_daily``;
+  at every company's watermark, in one query over all the companies (the top N read best
+  first with an exactness bound, :func:`window_top`); else whole months from
+  ``perf_sales_month_template`` and the edge days from ``perf_sales_daily``;
 - ``day``: ``perf_sales_day_total``;
 - ``categ_l1`` / ``categ_l2``: whole months from ``perf_sales_month_categ``, edge days from
   ``perf_sales_day_categ``.
@@ -168,6 +169,82 @@ def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
     return cr.fetchall()
 
 
+# Top N templates of a rolling window across companies, exactly, reading few rows: each
+# company's window rows are read best first down to ``depth`` (index on company, window,
+# revenue desc); the candidates' totals are summed over all the companies. A template that
+# is no candidate has, in every company, at most that company's last read revenue (or 0 when
+# it has no row there): ``unseen_max`` bounds its total. When the N-th candidate's total is
+# above that bound, the candidates' top N is the exact top N; else the caller reads deeper.
+_WINDOW_TOP = """
+WITH ranked AS MATERIALIZED (
+    SELECT c.company_id, t.product_tmpl_id, t.revenue
+      FROM unnest(%(companies)s::integer[]) AS c(company_id)
+     CROSS JOIN LATERAL (
+            SELECT product_tmpl_id, revenue FROM perf_sales_window_template
+             WHERE company_id = c.company_id AND window_days = %(days)s
+             ORDER BY revenue DESC LIMIT %(depth)s
+     ) t
+), cut AS (
+    SELECT min(revenue) AS last_read FROM ranked
+     GROUP BY company_id HAVING count(*) = %(depth)s
+), top AS (
+    SELECT k.product_tmpl_id, sum(w.qty), sum(w.revenue) AS revenue, sum(w.refund_amount),
+           sum(w.net_revenue)
+      FROM (SELECT DISTINCT product_tmpl_id FROM ranked) k
+     CROSS JOIN LATERAL (
+            SELECT qty, revenue, refund_amount, net_revenue FROM perf_sales_window_template
+             WHERE company_id = ANY(%(companies)s) AND window_days = %(days)s
+               AND product_tmpl_id = k.product_tmpl_id
+            OFFSET 0  -- keeps the per-candidate index probe (no pull-up into a hash join)
+     ) w
+     GROUP BY k.product_tmpl_id
+     ORDER BY revenue DESC, k.product_tmpl_id
+     LIMIT %(limit)s
+)
+SELECT top.*, (SELECT COALESCE(sum(GREATEST(last_read, 0)), 0) FROM cut),
+       (SELECT count(*) FROM cut)
+  FROM top
+"""
+
+_WINDOW_ALL = """
+SELECT product_tmpl_id, sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)
+  FROM perf_sales_window_template
+ WHERE company_id = ANY(%(companies)s) AND window_days = %(days)s
+ GROUP BY product_tmpl_id
+"""
+
+#: First read depth of :data:`_WINDOW_TOP` per company: this multiple of N, at least the
+#: minimum (4 times deeper on each retry).
+WINDOW_TOP_DEPTH = 10
+WINDOW_TOP_MIN_DEPTH = 200
+
+
+def window_top(cr, company_ids, days, limit=None):
+    """Rows ``(template, qty, revenue, refund_amount, net_revenue)`` of the ``days`` window
+    summed over ``company_ids``: the top ``limit`` by revenue (exact), or all rows."""
+    params = {"companies": sorted(company_ids), "days": days}
+    if not limit:
+        cr.execute(_WINDOW_ALL, params)
+        return cr.fetchall()
+    if len(params["companies"]) == 1:
+        # One company: its rows best first are the answer (index on company, window, revenue).
+        cr.execute(
+            "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
+            "FROM perf_sales_window_template WHERE company_id = %(company)s "
+            "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s",
+            dict(params, company=params["companies"][0], limit=limit),
+        )
+        return cr.fetchall()
+    depth = max(WINDOW_TOP_DEPTH * limit, WINDOW_TOP_MIN_DEPTH)
+    while True:
+        cr.execute(_WINDOW_TOP, dict(params, depth=depth, limit=limit))
+        rows = cr.fetchall()
+        cut = rows[0][-1] if rows else 0
+        if not cut or (len(rows) == limit and rows[-1][2] > rows[-1][-2]):
+            return [row[:5] for row in rows]
+        depth *= 4
+
+
 def question(cr, grain, company_ids, date_from, date_to, channel=None, states=None, limit=None):
     """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
 
@@ -183,6 +260,21 @@ def question(cr, grain, company_ids, date_from, date_to, channel=None, states=No
     if date_from > date_to:
         raise ValueError(f"the range is inverted: {date_from} is after {date_to}")
     states = states or company_states(cr, company_ids)
+    days = (date_to - date_from).days + 1
+    if (
+        grain == "template"
+        and not channel
+        and states
+        and days in schema.WINDOWS
+        and all(
+            through and through >= date_to and windows_as_of == date_to
+            for _tz, through, windows_as_of in states.values()
+        )
+    ):
+        # Every company's window ends on the last day asked: one query over them all.
+        rows = window_top(cr, states, days, limit)
+        totals = {key: list(values) for key, *values in rows}
+        return totals, {"sources": ["perf_sales_window_template"], "live_days": 0}
     totals, used, live_days = {}, set(), 0
     features = None
     for company_id in sorted(states):

@@ -70,7 +70,6 @@ _KEY_TYPES = {
 
 _BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS perf_agg_dirty (
-    id bigserial PRIMARY KEY,
     company_id integer,
     day date NOT NULL,
     source varchar NOT NULL,
@@ -78,8 +77,11 @@ CREATE TABLE IF NOT EXISTS perf_agg_dirty (
     created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
 ALTER TABLE perf_agg_dirty ADD COLUMN IF NOT EXISTS xact bigint NOT NULL DEFAULT txid_current();
+-- Written by triggers on every sales write: one index only (the in-transaction dedupe probe),
+-- no id sequence. The nightly run consumes a company's rows with a scan of this small table.
+ALTER TABLE perf_agg_dirty DROP COLUMN IF EXISTS id;
+DROP INDEX IF EXISTS perf_agg_dirty_company_idx;
 CREATE INDEX IF NOT EXISTS perf_agg_dirty_xact_idx ON perf_agg_dirty (xact, company_id, day);
-CREATE INDEX IF NOT EXISTS perf_agg_dirty_company_idx ON perf_agg_dirty (company_id);
 CREATE TABLE IF NOT EXISTS perf_agg_state (
     company_id integer PRIMARY KEY,
     aggregated_through date,
@@ -230,6 +232,8 @@ def window_ddl():
         );
         CREATE INDEX IF NOT EXISTS perf_sales_window_template_top_idx
             ON perf_sales_window_template (company_id, window_days, revenue DESC);
+        CREATE INDEX IF NOT EXISTS perf_sales_window_template_tmpl_idx
+            ON perf_sales_window_template (company_id, window_days, product_tmpl_id);
         """
     ).format(measures=_measures_ddl())
 

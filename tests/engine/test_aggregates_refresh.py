@@ -539,3 +539,129 @@ def test_top_templates_read_only_the_top_rows_of_the_window(world):
     )
     assert [r[0] for r in reports.top(got, 1)] == [r[0] for r in reports.top(want, 1)]
     conn.rollback()
+
+
+def assert_rollups_match_oracle(cr):
+    """The month x template and rolling-window rollups equal the Python oracle at their
+    grain (keys and measures), and month x category equals the base regrouped."""
+    expected = oracle(cr)
+    months = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0])
+    for (day, company, tmpl, channel), (qty, rev, rqty, ramount, orders) in expected.items():
+        row = months[(company, day.replace(day=1), channel, tmpl)]
+        for i, value in enumerate((qty, rev, rqty, ramount, len(orders))):
+            row[i] += value
+    cr.execute(
+        "SELECT company_id, month, channel, product_tmpl_id, qty, revenue, refund_qty, "
+        "refund_amount, order_count FROM perf_sales_month_template"
+    )
+    got = {tuple(r[:4]): r[4:] for r in cr.fetchall()}
+    assert set(got) == set(months)
+    for key, values in months.items():
+        assert all(abs(a - b) < EXACT for a, b in zip(got[key], values, strict=True)), key
+    cr.execute("SELECT company_id, windows_as_of FROM perf_agg_state")
+    as_of = dict(cr.fetchall())
+    windows = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    for (day, company, tmpl, _channel), (qty, rev, _rq, ramount, _o) in expected.items():
+        for days in schema.WINDOWS:
+            if as_of[company] - datetime.timedelta(days=days) < day <= as_of[company]:
+                row = windows[(company, days, tmpl)]
+                row[0] += qty
+                row[1] += rev
+                row[2] += ramount
+    cr.execute(
+        "SELECT company_id, window_days, product_tmpl_id, qty, revenue, refund_amount, as_of "
+        "FROM perf_sales_window_template"
+    )
+    rows = cr.fetchall()
+    assert {r[6] for r in rows} <= set(as_of.values())
+    got = {tuple(r[:3]): r[3:6] for r in rows}
+    assert set(got) == set(windows)
+    for key, values in windows.items():
+        assert all(abs(a - b) < EXACT for a, b in zip(got[key], values, strict=True)), key
+    cr.execute(
+        "SELECT company_id, date_trunc('month', date)::date, channel, categ_l1_id, categ_l2_id,"
+        " sum(revenue), sum(refund_amount), sum(qty) FROM perf_sales_daily GROUP BY 1, 2, 3, 4, 5"
+    )
+    base = {tuple(r[:5]): r[5:] for r in cr.fetchall()}
+    cr.execute(
+        "SELECT company_id, month, channel, categ_l1_id, categ_l2_id, revenue, refund_amount, "
+        "qty FROM perf_sales_month_categ"
+    )
+    assert {tuple(r[:5]): r[5:] for r in cr.fetchall()} == base
+
+
+def test_one_day_refreshes_keep_month_and_window_rollups_exact(world):
+    """Short ranges rebuild only the touched templates' month and window rows: a day
+    refreshed twice, a new template appearing, a cancelled order (its keys vanish) and an
+    order moved to another month all leave the rollups equal to the oracle."""
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    assert_rollups_match_oracle(cr)
+    east = ids["east"]
+    # The archived template sells only on 2024-04-05 in East: new month and window keys.
+    oid, _l = Builder(cr).sale(east, T(2024, 4, 5, 3, 0), [(ids["old"], 2, Decimal("12.34"))])
+    conn.commit()
+    for _twice in range(2):
+        stats = refresh.refresh_range(cr, east, D(2024, 4, 5), D(2024, 4, 5), CONFIG, today=TODAY)
+        conn.commit()
+        assert stats["day_count"] <= refresh.TOUCHED_MAX_DAYS
+        assert_rollups_match_oracle(cr)
+    cr.execute(
+        "SELECT revenue FROM perf_sales_window_template WHERE company_id = %s "
+        "AND product_tmpl_id = %s AND window_days = 7",
+        (east, ids["old_t"]),
+    )
+    assert cr.fetchone()[0] == Decimal("12.34")
+    # Moved to another month: the nightly run refreshes both days (two one-day ranges).
+    cr.execute("DELETE FROM perf_agg_dirty")
+    cr.execute("UPDATE sale_order SET date_order = %s WHERE id = %s", (T(2024, 3, 2, 3, 0), oid))
+    conn.commit()
+    refresh.run_nightly_company(cr, east, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+    assert_rollups_match_oracle(cr)
+    cr.execute(
+        "SELECT month FROM perf_sales_month_template WHERE company_id = %s "
+        "AND product_tmpl_id = %s",
+        (east, ids["old_t"]),
+    )
+    assert [r[0] for r in cr.fetchall()] == [D(2024, 3, 1)]
+    # Cancelled: its template disappears from the month and the windows.
+    cr.execute("UPDATE sale_order SET state = 'cancel' WHERE id = %s", (oid,))
+    conn.commit()
+    refresh.run_nightly_company(cr, east, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+    assert_rollups_match_oracle(cr)
+    cr.execute(
+        "SELECT count(*) FROM perf_sales_month_template WHERE company_id = %s "
+        "AND product_tmpl_id = %s",
+        (east, ids["old_t"]),
+    )
+    assert cr.fetchone()[0] == 0
+    cr.execute("DELETE FROM sale_order WHERE id = %s", (oid,))
+    conn.commit()
+    refresh_all(conn)
+
+
+def test_top_templates_across_companies_are_exact_at_any_read_depth(world, monkeypatch):
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    companies = [ids["east"], ids["west"]]
+    states = reports.company_states(cr, companies)
+    d1, d2 = D(2024, 3, 11), D(2024, 4, 9)
+    want = {}
+    for cid, (tz, _t, _w) in states.items():
+        reports._merge(want, reports.live(cr, "template", cid, tz, d1, d2))
+    full = reports.top(want)
+    # Depth 1: the first read cannot prove the top, the deeper reads must.
+    monkeypatch.setattr(reports, "WINDOW_TOP_DEPTH", 1)
+    monkeypatch.setattr(reports, "WINDOW_TOP_MIN_DEPTH", 1)
+    for limit in (1, 2, 3):
+        got, meta = reports.question(cr, "template", companies, d1, d2, limit=limit)
+        assert meta["sources"] == ["perf_sales_window_template"]
+        rows = reports.top(got, limit)
+        assert [r[0] for r in rows] == [r[0] for r in full[:limit]]
+        for row, expected in zip(rows, full, strict=False):
+            assert all(abs(a - b) < EXACT for a, b in zip(row[1:], expected[1:], strict=True))
+    conn.rollback()
