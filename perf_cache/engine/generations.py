@@ -51,11 +51,16 @@ SELECT t.name,
   FROM unnest(%s::text[]) AS t(name)
 """
 
-_OWN_WRITES = """
-SELECT txid_current_if_assigned()
- WHERE EXISTS (SELECT 1 FROM perf_cache_write_log
-                WHERE table_name = ANY(%s) AND xact = txid_current_if_assigned())
+# Own rows are identified by the transaction id *and* the newest own row: a savepoint
+# rolled back then other writes could repeat the same sums, never the same (newest id, count)
+# because sequence values are never handed out twice.
+_OWN = """
+SELECT txid_current_if_assigned()::text || ':' || max(id) || ':' || count(*)
+  FROM perf_cache_write_log
+ WHERE table_name = ANY(%(names)s) AND xact = txid_current_if_assigned()
+HAVING count(*) > 0
 """
+_OWN_WRITES = _OWN
 
 
 def install(cr):
@@ -128,14 +133,15 @@ def read(cr, names):
     return {name: int(total) for name, total in cr.fetchall()}
 
 
-_SNAPSHOT = """
+_SNAPSHOT_TEMPLATE = """
 SELECT t.name,
        COALESCE((SELECT sum(weight) FROM perf_cache_write_log l WHERE l.table_name = t.name), 0),
-       (SELECT txid_current_if_assigned()
-         WHERE EXISTS (SELECT 1 FROM perf_cache_write_log
-                        WHERE table_name = ANY(%(names)s) AND xact = txid_current_if_assigned()))
+       ({own})
   FROM unnest(%(names)s::text[]) AS t(name)
 """
+
+
+_SNAPSHOT = _SNAPSHOT_TEMPLATE.format(own=_OWN.strip())
 
 
 def snapshot(cr, names):
@@ -147,8 +153,9 @@ def snapshot(cr, names):
 
 
 def own_writes_marker(cr, names):
-    """This transaction's id if it (or one of its savepoints) wrote one of ``names``."""
-    cr.execute(_OWN_WRITES, (sorted(set(names)),))
+    """``"txid:newest_row:rows"`` if this transaction (or one of its savepoints) wrote one
+    of ``names``, else None."""
+    cr.execute(_OWN_WRITES, {"names": sorted(set(names))})
     row = cr.fetchone()
     return row[0] if row else None
 

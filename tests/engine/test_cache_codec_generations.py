@@ -181,13 +181,29 @@ def test_own_writes_detected_even_inside_a_savepoint(cache_db):
     cr.execute("RELEASE SAVEPOINT sp")
     cr.execute("SELECT txid_current()")
     txid = cr.fetchone()[0]
-    assert generations.own_writes_marker(cr, ["item"]) == txid
+    marker = generations.own_writes_marker(cr, ["item"])
+    assert marker.startswith(f"{txid}:") and marker.endswith(":1")
     assert generations.own_writes_marker(cr, ["other_table"]) is None
     gens, own = generations.snapshot(cr, ["item", "other_table"])
-    assert own == txid and gens["other_table"] == 0
+    assert own == marker and gens["other_table"] == 0
     assert gens["item"] == generations.read(cr, ["item"])["item"]
     conn.rollback()
     assert generations.own_writes_marker(cr, ["item"]) is None
+    conn.close()
+
+
+def test_rolled_back_savepoint_never_repeats_a_marker(cache_db):
+    conn = psycopg2.connect(cache_db)
+    cr = conn.cursor()
+    cr.execute("SAVEPOINT sp")
+    cr.execute("INSERT INTO item (value) VALUES (1)")
+    first = generations.snapshot(cr, ["item"])
+    cr.execute("ROLLBACK TO SAVEPOINT sp")
+    cr.execute("INSERT INTO item (value) VALUES (2)")  # same number of writes, other data
+    second = generations.snapshot(cr, ["item"])
+    assert first[0] == second[0], "the sums alone cannot tell the two states apart"
+    assert first[1] != second[1], "the own-writes marker does"
+    conn.rollback()
     conn.close()
 
 
