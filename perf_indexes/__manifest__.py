@@ -1,14 +1,22 @@
 {
     "name": "Performance Indexes",
     "summary": "Declared performance indexes built concurrently, with index health",
-    "version": "17.0.0.1.0",
+    "version": "17.0.1.0.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
     "depends": ["perf_core"],
+    "external_dependencies": {"python": ["psycopg2"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/perf_index_data.xml",
+        "views/perf_index_views.xml",
+        "views/perf_index_health_views.xml",
+        "views/perf_index_drop_wizard_views.xml",
+        "views/res_config_settings_views.xml",
         "views/perf_indexes_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

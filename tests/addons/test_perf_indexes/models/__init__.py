@@ -1,0 +1,1 @@
+from . import perf_index, test_perf_indexes_item
