@@ -93,6 +93,9 @@ def main():
         failures += bool(
             run([python, "-m", "bench.aggregates", pg_dsn, "--size", size], env, "aggregates")
         )
+        failures += bool(
+            run([python, "-m", "bench.indexes", pg_dsn, "--size", size], env, "indexes")
+        )
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:
