@@ -94,6 +94,19 @@ QUERIES = {
 }
 
 #: A general ledger: posted journal items over the dataset's days, ~4 per move.
+# Columns and table the general ledger needs beyond the shared Odoo-shaped schema (which only
+# carries credit notes): Odoo 17's names and types, added when missing.
+_LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS account_account (id serial PRIMARY KEY, name jsonb NOT NULL,
+    code varchar(64) NOT NULL, account_type varchar NOT NULL, company_id integer NOT NULL,
+    reconcile boolean);
+ALTER TABLE account_move_line ADD COLUMN IF NOT EXISTS move_name varchar;
+ALTER TABLE account_move_line ADD COLUMN IF NOT EXISTS company_currency_id integer;
+ALTER TABLE account_move_line ADD COLUMN IF NOT EXISTS debit numeric;
+ALTER TABLE account_move_line ADD COLUMN IF NOT EXISTS credit numeric;
+ALTER TABLE account_move_line ADD COLUMN IF NOT EXISTS amount_currency numeric;
+"""
+
 _LEDGER = """
 INSERT INTO account_account (name, code, account_type, company_id, reconcile)
      SELECT jsonb_build_object('en_US', 'Account ' || g), (100000 + g)::text, 'income',
@@ -279,6 +292,7 @@ def make_db(admin_dsn, size):
         cr.execute("SELECT count(*) FROM account_move_line")
         before = cr.fetchone()[0]
         moves = {"xs": 2_000, "s": 25_000, "m": 125_000, "l": 250_000}[size]
+        cr.execute(_LEDGER_SCHEMA)
         cr.execute(_LEDGER, {"end": end, "days": days, "moves": moves})
         for index, table, body in ODOO_EXTRA:
             cr.execute("SELECT to_regclass(%s)", (index,))

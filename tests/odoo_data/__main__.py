@@ -1,36 +1,50 @@
-"""``python -m tests.odoo_data --dsn DSN --size l [--mode odoo]``.
+"""``python -m tests.odoo_data --dsn DSN --size l [--mode standalone|odoo] [--seed N]``.
 
-standalone (default): create the schema in an empty database, mark it, fill it.
-odoo: fill a real Odoo 17 database marked with ``perf.benchmark_database = True``.
+standalone (default): an empty database; creates the Odoo-17-shaped schema, marks the
+database as a benchmark database and fills it. odoo: a real Odoo 17 database whose system
+parameter ``perf.benchmark_database`` is ``True``. Prints the rows added per table, any
+warnings and the elapsed time; exits with status 2 when the database is refused.
 """
 
 import argparse
-import json
+import sys
 
 import psycopg2
 
-from . import generator, odoo_mode
+from . import generator
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.odoo_data",
+        description="Fill a benchmark database with realistic Odoo-17-shaped data.",
+    )
     parser.add_argument(
         "--dsn", required=True, help="an empty database (standalone) or a marked Odoo database"
     )
-    parser.add_argument("--size", default="xs", choices=sorted(generator.SIZES))
+    parser.add_argument("--size", default="xs", choices=list(generator.SIZES))
+    parser.add_argument("--mode", default="standalone", choices=generator.MODES)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--mode", default="standalone", choices=("standalone", "odoo"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     conn = psycopg2.connect(args.dsn)
-    if args.mode == "odoo":
-        with conn.cursor() as cr:
-            counts = odoo_mode.generate(cr, args.size, args.seed)
-        conn.commit()
-    else:
-        counts = generator.generate(conn, args.size, args.seed)
-    conn.close()
-    print(json.dumps(counts, indent=1))
+    try:
+        summary = generator.generate(conn, size=args.size, seed=args.seed, mode=args.mode)
+    except generator.GenerationRefused as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 2
+    finally:
+        conn.close()
+    meta = {key: summary.pop(key) for key in ("mode", "size", "seed", "warnings", "elapsed_s")}
+    width = max(map(len, summary))
+    print(f"{meta['mode']} size {meta['size']} seed {meta['seed']}: rows added")
+    for table, rows in summary.items():
+        print(f"  {table:<{width}} {rows:>10,}")
+    print(f"  {'total':<{width}} {sum(summary.values()):>10,}")
+    for warning in meta["warnings"]:
+        print(f"warning: {warning}")
+    print(f"elapsed: {meta['elapsed_s']:.1f} s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,1 +1,1 @@
-from . import test_schema_drift
+from . import test_generator, test_schema_drift
