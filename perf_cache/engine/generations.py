@@ -136,7 +136,8 @@ def read(cr, names):
 _SNAPSHOT_TEMPLATE = """
 SELECT t.name,
        COALESCE((SELECT sum(weight) FROM perf_cache_write_log l WHERE l.table_name = t.name), 0),
-       ({own})
+       -- read-only transactions (the usual caller) skip the own-writes lookup entirely
+       CASE WHEN txid_current_if_assigned() IS NOT NULL THEN ({own}) END
   FROM unnest(%(names)s::text[]) AS t(name)
 """
 
