@@ -69,7 +69,41 @@ def odoo_bench(pg_dsn, redis_url, env):
     for name in ("odoo_core", "odoo_cache"):
         with open(os.path.join(ROOT, "bench", f"{name}.py")) as script:
             code |= run(odoo + ["shell"] + opts + ["--no-http"], env, name, stdin=script)
-    return code
+    return code | odoo_reports_bench(odoo, opts, dbname, pg_dsn, env)
+
+
+def odoo_reports_bench(odoo, opts, core_db, pg_dsn, env):
+    """Aggregates against Odoo's own reports, in a second database with sales data."""
+    python = odoo[0]
+    dbname = core_db.replace("perf_odoo_bench_", "perf_odoo_sales_")
+    opts = [dbname if o == core_db else o for o in opts]
+    modules = "sale_management,stock,point_of_sale,perf_aggregates"
+    code = run(odoo + opts + ["-i", modules, "--stop-after-init"], env, "odoo-sales-install")
+    if code:
+        return code
+    params = psycopg2_params(pg_dsn, dbname)
+    mark = (
+        "import psycopg2, sys; c = psycopg2.connect(sys.argv[1]); cr = c.cursor(); "
+        'cr.execute("INSERT INTO ir_config_parameter (key, value) '
+        "VALUES ('perf.benchmark_database', 'True')\"); c.commit()"
+    )
+    code = run([python, "-c", mark, params], env, "odoo-sales-mark")
+    size = os.environ.get("PERF_BENCH_ODOO_SIZE", "m")
+    venv_python = os.environ.get("PERF_VENV_PYTHON") or services.ensure_venv()
+    code |= run(
+        [venv_python, "-m", "tests.odoo_data", "--dsn", params, "--size", size, "--mode", "odoo"],
+        env,
+        "odoo-sales-data",
+    )
+    if code:
+        return code
+    with open(os.path.join(ROOT, "bench", "odoo_aggregates.py")) as script:
+        return run(odoo + ["shell"] + opts + ["--no-http"], env, "odoo_aggregates", stdin=script)
+
+
+def psycopg2_params(admin_dsn, dbname):
+    """The admin DSN (a postgresql:// URI) pointed at ``dbname``."""
+    return re.sub(r"/[^/]*$", "/" + dbname, admin_dsn)
 
 
 def main():

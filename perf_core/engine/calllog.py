@@ -101,8 +101,10 @@ class CallBuffer:
     much of the log; failed calls are never buffered.
     """
 
-    def __init__(self, max_rows=200, max_age_s=1.0, clock=None):
+    def __init__(self, max_rows=200, max_age_s=1.0, clock=None, overflow_rows=5000):
         self.max_rows = max_rows
+        #: Past this many rows the caller writes them itself (the flusher is not keeping up).
+        self.overflow_rows = overflow_rows
         self.max_age_s = max_age_s
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
@@ -113,13 +115,16 @@ class CallBuffer:
         return len(self._rows)
 
     def append(self, values):
-        """Buffer a row; True when the buffer should be drained now."""
+        """Buffer a row; True when it overflows and the caller must drain it now.
+
+        Draining when merely due is the background flusher's job, off the request path.
+        """
         values = _clean(values)
         with self._lock:
             if not self._rows:
                 self._oldest = self._clock()
             self._rows.append(values)
-            return self._due()
+            return len(self._rows) >= self.overflow_rows
 
     def due(self):
         with self._lock:

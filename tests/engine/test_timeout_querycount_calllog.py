@@ -142,14 +142,17 @@ def test_call_buffer_batches_by_size_and_age(conn):
     cr = conn.cursor()
     cr.execute(CALL_TABLE_DDL)
     clock = Clock()
-    buffer = calllog.CallBuffer(max_rows=3, max_age_s=1.0, clock=clock)
+    buffer = calllog.CallBuffer(max_rows=3, max_age_s=1.0, clock=clock, overflow_rows=4)
     assert buffer.append(_call()) is False
     assert buffer.append(_call()) is False
-    assert buffer.append(_call()) is True, "full"
+    assert not buffer.due()
+    assert buffer.append(_call()) is False, "due, but the flusher writes it"
+    assert buffer.due(), "full"
+    assert buffer.append(_call()) is True, "overflowing: the caller writes it"
     rows = buffer.drain()
-    assert len(rows) == 3 and len(buffer) == 0
+    assert len(rows) == 4 and len(buffer) == 0
     ids = calllog.insert_calls(cr, rows)
-    assert len(ids) == 3 and ids == sorted(ids)
+    assert len(ids) == 4 and ids == sorted(ids)
     buffer.append(_call(tool="late"))
     assert not buffer.due()
     clock.now = 1.5
