@@ -23,7 +23,7 @@ import time
 
 from psycopg2 import sql
 
-from . import schema, sources
+from . import schema, sources, triggers
 
 #: Advisory lock (namespace "PAGG", 1) held by every refresh transaction.
 LOCK_KEY = (0x50414747, 1)
@@ -361,6 +361,7 @@ SELECT DISTINCT x.day FROM taken t
 
 def take_dirty_days(cr, company_id, tz):
     """Consume the company's dirty-log rows (in the caller's transaction) as local days."""
+    triggers.fold_order_log(cr)
     cr.execute(_TAKE_DIRTY, {"company": company_id, "tz": tz})
     return {row[0] for row in cr.fetchall()}
 

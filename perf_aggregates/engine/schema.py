@@ -15,7 +15,8 @@ perf_sales_window_template    company x template x rolling window (7 / 30 days) 
                               the company's watermark
 ============================  ==========================================================
 
-Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers),
+Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers;
+line writes go through ``perf_agg_dirty_order``, order ids folded into days by the refresh),
 ``perf_agg_state`` (per company: the last fully aggregated local day), ``perf_agg_run``
 (every refresh run, for System Health).
 """
@@ -82,6 +83,13 @@ ALTER TABLE perf_agg_dirty ADD COLUMN IF NOT EXISTS xact bigint NOT NULL DEFAULT
 ALTER TABLE perf_agg_dirty DROP COLUMN IF EXISTS id;
 DROP INDEX IF EXISTS perf_agg_dirty_company_idx;
 CREATE INDEX IF NOT EXISTS perf_agg_dirty_xact_idx ON perf_agg_dirty (xact, company_id, day);
+-- Line writes log only their orders' ids, one row per statement and no index: the cheapest
+-- write a trigger can make. The nightly run folds them into perf_agg_dirty (order -> day).
+CREATE TABLE IF NOT EXISTS perf_agg_dirty_order (
+    source varchar NOT NULL,
+    order_ids integer[] NOT NULL,
+    created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
 CREATE TABLE IF NOT EXISTS perf_agg_state (
     company_id integer PRIMARY KEY,
     aggregated_through date,
@@ -155,6 +163,7 @@ $$;
 #: Tables the toolkit owns (dropped by the uninstall hook).
 OWNED_TABLES = (
     "perf_agg_dirty",
+    "perf_agg_dirty_order",
     "perf_agg_state",
     "perf_agg_run",
     "perf_product_dim",

@@ -11,6 +11,11 @@ PostgreSQL refuses transition tables on a trigger with several events or a colum
 each table gets three triggers (insert, update, delete) on one function; updates are
 filtered on the columns that change an aggregate.
 
+Line tables are written in bulk (an order's lines, imports, confirmations): their trigger
+inserts a single row per statement, the array of order ids it touched, into
+``perf_agg_dirty_order`` — no join, no index — and :func:`fold_order_log` maps the ids to
+days when a refresh begins.
+
 Triggers live on other modules' tables: they survive those modules' upgrades (a trigger
 stays with its table, and the function bodies resolve columns at run time), the registry hook
 re-attaches any that are missing (e.g. point_of_sale installed later), and the uninstall hook
@@ -41,29 +46,20 @@ _SALE_ORDER = {
          WHERE state = 'sale' AND date_order IS NOT NULL""",
 }
 
+# Line tables log only the ids of the orders they touched (see ``_ORDER_LOG``); the refresh
+# maps them to days. Updates count only when a column of an aggregate changes.
 _SALE_ORDER_LINE = {
-    "insert": """
-        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
-          FROM (SELECT DISTINCT order_id FROM new_rows) l
-          JOIN sale_order so ON so.id = l.order_id
-         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
+    "insert": "SELECT order_id FROM new_rows",
     "update": """
-        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
-          FROM (SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE (o.order_id, o.product_id, o.product_uom_qty, o.price_subtotal,
-                        o.product_uom, o.display_type)
-                       IS DISTINCT FROM (n.order_id, n.product_id, n.product_uom_qty,
-                                         n.price_subtotal, n.product_uom, n.display_type)
-                UNION
-                SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE o.order_id IS DISTINCT FROM n.order_id) l
-          JOIN sale_order so ON so.id = l.order_id
-         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
-    "delete": """
-        SELECT DISTINCT so.company_id, so.date_order::date, 'sale_order_line'
-          FROM (SELECT DISTINCT order_id FROM old_rows) l
-          JOIN sale_order so ON so.id = l.order_id
-         WHERE so.state = 'sale' AND so.date_order IS NOT NULL""",
+        SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE (o.order_id, o.product_id, o.product_uom_qty, o.price_subtotal, o.product_uom,
+                o.display_type)
+               IS DISTINCT FROM (n.order_id, n.product_id, n.product_uom_qty, n.price_subtotal,
+                                 n.product_uom, n.display_type)
+        UNION ALL
+        SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE o.order_id IS DISTINCT FROM n.order_id""",
+    "delete": "SELECT order_id FROM old_rows",
 }
 
 _POS_STATES = "('paid', 'done', 'invoiced')"
@@ -86,27 +82,15 @@ _POS_ORDER = {
 }
 
 _POS_ORDER_LINE = {
-    "insert": f"""
-        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
-          FROM (SELECT DISTINCT order_id FROM new_rows) l
-          JOIN pos_order po ON po.id = l.order_id
-         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
-    "update": f"""
-        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
-          FROM (SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE (o.order_id, o.product_id, o.qty, o.price_subtotal, o.total_cost)
-                       IS DISTINCT FROM (n.order_id, n.product_id, n.qty, n.price_subtotal,
-                                         n.total_cost)
-                UNION
-                SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE o.order_id IS DISTINCT FROM n.order_id) l
-          JOIN pos_order po ON po.id = l.order_id
-         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
-    "delete": f"""
-        SELECT DISTINCT po.company_id, po.date_order::date, 'pos_order_line'
-          FROM (SELECT DISTINCT order_id FROM old_rows) l
-          JOIN pos_order po ON po.id = l.order_id
-         WHERE po.state IN {_POS_STATES} AND po.date_order IS NOT NULL""",
+    "insert": "SELECT order_id FROM new_rows",
+    "update": """
+        SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE (o.order_id, o.product_id, o.qty, o.price_subtotal, o.total_cost)
+               IS DISTINCT FROM (n.order_id, n.product_id, n.qty, n.price_subtotal, n.total_cost)
+        UNION ALL
+        SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE o.order_id IS DISTINCT FROM n.order_id""",
+    "delete": "SELECT order_id FROM old_rows",
 }
 
 # Credit notes carry an accounting date (already a local day): logged as that day, with
@@ -126,6 +110,12 @@ _ACCOUNT_MOVE = {
     "delete": """
         SELECT DISTINCT company_id, date, 'account_move' FROM old_rows
          WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL""",
+}
+
+#: Line table -> (its order table, the order states that count in the aggregates).
+LINE_TABLES = {
+    "sale_order_line": ("sale_order", "('sale')"),
+    "pos_order_line": ("pos_order", _POS_STATES),
 }
 
 #: Watched source tables -> their branches.
@@ -162,17 +152,32 @@ _ONCE = """
                               AND d.day = b.day AND d.source = b.source)"""
 
 
+# A line statement inserts one row: the distinct ids of the orders it touched. No join, no
+# index probe, no index to maintain: bulk line writes stay at their own speed.
+_ORDER_LOG = """
+        SELECT '{source}', ids FROM (
+            SELECT array_agg(DISTINCT b.order_id) FROM ({branch}) AS b(order_id)
+             WHERE b.order_id IS NOT NULL) AS s(ids)
+         WHERE ids IS NOT NULL"""
+
+
 def _function_sql(table):
-    branches = {op: _ONCE.format(branch=text) for op, text in SOURCES[table].items()}
+    if table in LINE_TABLES:
+        log = "perf_agg_dirty_order (source, order_ids)"
+        wrap = _ORDER_LOG
+    else:
+        log = "perf_agg_dirty (company_id, day, source)"
+        wrap = _ONCE
+    branches = {op: wrap.format(branch=text, source=table) for op, text in SOURCES[table].items()}
     body = f"""
 CREATE OR REPLACE FUNCTION {{fn}}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["insert"]};
+        INSERT INTO {log} {branches["insert"]};
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["update"]};
+        INSERT INTO {log} {branches["update"]};
     ELSE
-        INSERT INTO perf_agg_dirty (company_id, day, source) {branches["delete"]};
+        INSERT INTO {log} {branches["delete"]};
     END IF;
     RETURN NULL;
 END
@@ -180,6 +185,38 @@ $body$;
 """
     # The body is a constant of this module (no user input): only the name is composed.
     return sql.SQL(body).format(fn=sql.Identifier(function_name(table)))
+
+
+def fold_order_log(cr):
+    """Turn the line tables' order-id log into (company, UTC day) rows of the day log, in the
+    caller's transaction; returns the number of order ids taken. An order's day and state
+    are read now: any later change of either is logged by the order table's own trigger.
+    Concurrent folds are safe: a row is deleted (and folded) by one transaction only."""
+    parts = [
+        sql.SQL(
+            "SELECT o.company_id, o.date_order::date, {source} FROM ids "
+            "JOIN {orders} o ON o.id = ids.id "
+            "WHERE ids.source = {source} AND o.state IN " + states + " "
+            "AND o.date_order IS NOT NULL"
+        ).format(source=sql.Literal(table), orders=sql.Identifier(orders))
+        for table, (orders, states) in LINE_TABLES.items()
+        if _table_exists(cr, orders)
+    ]
+    if not _table_exists(cr, "perf_agg_dirty_order"):
+        return 0
+    if not parts:
+        cr.execute("DELETE FROM perf_agg_dirty_order")
+        return 0
+    cr.execute(
+        sql.SQL(
+            "WITH taken AS (DELETE FROM perf_agg_dirty_order RETURNING source, order_ids), "
+            "ids AS (SELECT DISTINCT t.source, u.id FROM taken t, unnest(t.order_ids) u(id)), "
+            "folded AS (INSERT INTO perf_agg_dirty (company_id, day, source) "
+            "SELECT DISTINCT * FROM ({union}) f) "
+            "SELECT count(*) FROM ids"
+        ).format(union=sql.SQL(" UNION ALL ").join(parts))
+    )
+    return cr.fetchone()[0]
 
 
 def _table_exists(cr, table):

@@ -6,6 +6,7 @@ it shares no SQL with the engine.
 """
 
 import datetime
+import threading
 import zoneinfo
 from collections import defaultdict
 from decimal import Decimal
@@ -332,26 +333,80 @@ def test_triggers_log_line_inserts_updates_deletes_and_pos(world):
     conn, ids = world
     cr = conn.cursor()
     cr.execute("DELETE FROM perf_agg_dirty")
-    cr.execute("SELECT id FROM sale_order WHERE state = 'sale' ORDER BY id LIMIT 1")
-    oid = cr.fetchone()[0]
+    cr.execute("DELETE FROM perf_agg_dirty_order")
+    cr.execute(
+        "SELECT id, company_id, date_order::date FROM sale_order WHERE state = 'sale' "
+        "ORDER BY id LIMIT 1"
+    )
+    oid, company, day = cr.fetchone()
+    cr.execute("SELECT id FROM sale_order WHERE state = 'draft' ORDER BY id LIMIT 1")
+    draft = cr.fetchone()[0]
     cr.execute(
         "INSERT INTO sale_order_line (order_id, product_id, product_uom_qty, price_subtotal) "
-        "SELECT %s, %s, 1, g FROM generate_series(1, 50) g",
-        (oid, ids["shoe"]),
+        "SELECT CASE WHEN g %% 2 = 0 THEN %s ELSE %s END, %s, 1, g "
+        "FROM generate_series(1, 50) g",
+        (oid, draft, ids["shoe"]),
     )
-    cr.execute("SELECT count(*), min(source) FROM perf_agg_dirty")
-    assert cr.fetchone() == (1, "sale_order_line")  # one row per statement and day
+    # One row per statement: the distinct orders it touched, without a join.
+    cr.execute("SELECT source, order_ids FROM perf_agg_dirty_order")
+    rows = cr.fetchall()
+    assert [(src, sorted(order_ids)) for src, order_ids in rows] == [
+        ("sale_order_line", sorted([oid, draft]))
+    ]
     cr.execute("UPDATE sale_order_line SET name = 'x' WHERE order_id = %s", (oid,))
-    cr.execute("SELECT count(*) FROM perf_agg_dirty")
+    cr.execute("SELECT count(*) FROM perf_agg_dirty_order")
     assert cr.fetchone()[0] == 1  # an update that changes no aggregate is not logged
     cr.execute("DELETE FROM sale_order_line WHERE order_id = %s AND price_subtotal <= 50", (oid,))
+    cr.execute("SELECT count(*) FROM perf_agg_dirty_order")
+    assert cr.fetchone()[0] == 2
     cr.execute("SELECT id FROM pos_order WHERE state = 'paid' ORDER BY id LIMIT 1")
     pos_id = cr.fetchone()[0]
     cr.execute("UPDATE pos_order SET state = 'cancel' WHERE id = %s", (pos_id,))
-    cr.execute("SELECT source, count(*) FROM perf_agg_dirty GROUP BY source ORDER BY source")
-    # The delete hit a day this transaction already logged: logged once.
-    assert cr.fetchall() == [("pos_order", 1), ("sale_order_line", 1)]
+    # The fold maps the ids to their orders' days; the draft order counts for nothing.
+    assert triggers.fold_order_log(cr) == 2
+    cr.execute("SELECT count(*) FROM perf_agg_dirty_order")
+    assert cr.fetchone()[0] == 0
+    cr.execute("SELECT source, company_id, day FROM perf_agg_dirty ORDER BY source")
+    got = cr.fetchall()
+    assert [r[0] for r in got] == ["pos_order", "sale_order_line"]
+    assert got[1][1:] == (company, day)
     conn.rollback()
+
+
+def test_line_log_survives_a_missing_order_and_concurrent_folds(world):
+    conn, ids = world
+    cr = conn.cursor()
+    cr.execute("DELETE FROM perf_agg_dirty")
+    cr.execute("DELETE FROM perf_agg_dirty_order")
+    cr.execute("SELECT id FROM sale_order WHERE state = 'sale' ORDER BY id LIMIT 1")
+    oid = cr.fetchone()[0]
+    # An id whose order is gone (deleted since) folds to nothing, without an error.
+    cr.execute(
+        "INSERT INTO perf_agg_dirty_order (source, order_ids) "
+        "VALUES ('sale_order_line', ARRAY[%s, -1]), ('sale_order_line', ARRAY[%s])",
+        (oid, oid),
+    )
+    conn.commit()
+    other = psycopg2.connect(conn.dsn)
+    try:
+        assert triggers.fold_order_log(cr) == 2  # distinct ids
+        ocr = other.cursor()
+        ocr.execute("SET lock_timeout = '5s'")
+        # The second fold waits for the first and then finds nothing left to take.
+        result = {}
+        worker = threading.Thread(target=lambda: result.update(n=triggers.fold_order_log(ocr)))
+        worker.start()
+        worker.join(0.3)
+        conn.commit()
+        worker.join(10)
+        other.commit()
+        assert result == {"n": 0}
+    finally:
+        other.close()
+    cr.execute("SELECT count(*) FROM perf_agg_dirty")
+    assert cr.fetchone()[0] == 1
+    cr.execute("DELETE FROM perf_agg_dirty")
+    conn.commit()
 
 
 def test_bad_ranges_are_refused_clearly(world):
