@@ -13,6 +13,7 @@
         "data/perf_aggregates_data.xml",
         "views/perf_sales_daily_views.xml",
         "views/perf_product_dim_views.xml",
+        "views/perf_stock_reports_views.xml",
         "views/perf_agg_run_views.xml",
         "views/perf_agg_backfill_views.xml",
         "views/res_config_settings_views.xml",

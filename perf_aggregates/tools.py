@@ -32,6 +32,8 @@ SOURCE_TABLES = (
     "uom_uom",
     "res_company",
     "res_partner",
+    # Amounts of several companies are converted at today's rate (see ``factors``).
+    "res_currency_rate",
 )
 MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
 
@@ -46,9 +48,24 @@ def company_ids(env):
     return env.companies.ids
 
 
+def factors(env):
+    """``{company: factor}`` converting each allowed company's amounts into the current
+    company's currency at today's rate, as Odoo's own sales report does; empty when every
+    allowed company keeps its books in that currency."""
+    target = env.company.currency_id
+    return {
+        company.id: env["res.currency"]._get_conversion_rate(
+            company.currency_id, target, env.company
+        )
+        for company in env.companies
+        if company.currency_id != target
+    }
+
+
 def ask(tool, grain, params, limit=None):
-    """Run the router for the user's companies; returns ``(totals, meta)``."""
-    return reports.question(
+    """Run the router for the user's companies; returns ``(totals, meta)``. Amounts are in
+    the current company's currency (``meta["currency"]``)."""
+    totals, meta = reports.question(
         tool.env.cr,
         grain,
         company_ids(tool.env),
@@ -56,7 +73,10 @@ def ask(tool, grain, params, limit=None):
         params["date_to"],
         channel(params),
         limit=limit,
+        factors=factors(tool.env),
     )
+    meta["currency"] = tool.env.company.currency_id.name
+    return totals, meta
 
 
 def money(values):

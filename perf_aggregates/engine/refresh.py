@@ -32,6 +32,9 @@ DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_CHUNK_DAYS = 31
 #: A nightly run never catches up more than this many days by itself: beyond, backfill.
 MAX_CATCH_UP_DAYS = 62
+#: Days after the watermark a read may recompute before showing a view (today, plus days a
+#: failed nightly run left); beyond that the nightly run or a backfill is the answer.
+LIVE_MAX_DAYS = 7
 
 
 class RefreshError(ValueError):

@@ -175,10 +175,17 @@ def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
 # is no candidate has, in every company, at most that company's last read revenue (or 0 when
 # it has no row there): ``unseen_max`` bounds its total. When the N-th candidate's total is
 # above that bound, the candidates' top N is the exact top N; else the caller reads deeper.
-_WINDOW_TOP = """
-WITH ranked AS MATERIALIZED (
-    SELECT c.company_id, t.product_tmpl_id, t.revenue
-      FROM unnest(%(companies)s::integer[]) AS c(company_id)
+_FACTORS = """
+f AS (SELECT * FROM unnest(%(companies)s::integer[], %(factors)s::numeric[])
+                 AS f(company_id, factor))"""
+
+_WINDOW_TOP = (
+    """
+WITH """
+    + _FACTORS
+    + """, ranked AS MATERIALIZED (
+    SELECT c.company_id, t.product_tmpl_id, t.revenue * c.factor AS revenue
+      FROM f AS c
      CROSS JOIN LATERAL (
             SELECT product_tmpl_id, revenue FROM perf_sales_window_template
              WHERE company_id = c.company_id AND window_days = %(days)s
@@ -192,9 +199,12 @@ WITH ranked AS MATERIALIZED (
            sum(w.net_revenue)
       FROM (SELECT DISTINCT product_tmpl_id FROM ranked) k
      CROSS JOIN LATERAL (
-            SELECT qty, revenue, refund_amount, net_revenue FROM perf_sales_window_template
-             WHERE company_id = ANY(%(companies)s) AND window_days = %(days)s
-               AND product_tmpl_id = k.product_tmpl_id
+            SELECT w.qty, w.revenue * f.factor AS revenue,
+                   w.refund_amount * f.factor AS refund_amount,
+                   w.net_revenue * f.factor AS net_revenue
+              FROM perf_sales_window_template w JOIN f ON f.company_id = w.company_id
+             WHERE w.company_id = ANY(%(companies)s) AND w.window_days = %(days)s
+               AND w.product_tmpl_id = k.product_tmpl_id
             OFFSET 0  -- keeps the per-candidate index probe (no pull-up into a hash join)
      ) w
      GROUP BY k.product_tmpl_id
@@ -205,13 +215,20 @@ SELECT top.*, (SELECT COALESCE(sum(GREATEST(last_read, 0)), 0) FROM cut),
        (SELECT count(*) FROM cut)
   FROM top
 """
+)
 
-_WINDOW_ALL = """
-SELECT product_tmpl_id, sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)
-  FROM perf_sales_window_template
- WHERE company_id = ANY(%(companies)s) AND window_days = %(days)s
- GROUP BY product_tmpl_id
+_WINDOW_ALL = (
+    """
+WITH """
+    + _FACTORS
+    + """
+SELECT w.product_tmpl_id, sum(w.qty), sum(w.revenue * f.factor),
+       sum(w.refund_amount * f.factor), sum(w.net_revenue * f.factor)
+  FROM perf_sales_window_template w JOIN f ON f.company_id = w.company_id
+ WHERE w.window_days = %(days)s
+ GROUP BY w.product_tmpl_id
 """
+)
 
 #: First read depth of :data:`_WINDOW_TOP` per company: this multiple of N, at least the
 #: minimum (4 times deeper on each retry).
@@ -219,22 +236,30 @@ WINDOW_TOP_DEPTH = 10
 WINDOW_TOP_MIN_DEPTH = 200
 
 
-def window_top(cr, company_ids, days, limit=None):
+def window_top(cr, company_ids, days, limit=None, factors=None):
     """Rows ``(template, qty, revenue, refund_amount, net_revenue)`` of the ``days`` window
-    summed over ``company_ids``: the top ``limit`` by revenue (exact), or all rows."""
-    params = {"companies": sorted(company_ids), "days": days}
+    summed over ``company_ids``: the top ``limit`` by revenue (exact), or all rows.
+    ``factors``: ``{company: factor}`` turning a company's amounts into the reporting
+    currency (missing: 1)."""
+    companies = sorted(company_ids)
+    factors = factors or {}
+    params = {
+        "companies": companies,
+        "days": days,
+        "factors": [Decimal(str(factors.get(cid, 1))) for cid in companies],
+    }
     if not limit:
         cr.execute(_WINDOW_ALL, params)
         return cr.fetchall()
-    if len(params["companies"]) == 1:
+    if len(companies) == 1:
         # One company: its rows best first are the answer (index on company, window, revenue).
         cr.execute(
             "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
             "FROM perf_sales_window_template WHERE company_id = %(company)s "
             "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s",
-            dict(params, company=params["companies"][0], limit=limit),
+            dict(params, company=companies[0], limit=limit),
         )
-        return cr.fetchall()
+        return _scaled(cr.fetchall(), factors.get(companies[0], 1))
     depth = max(WINDOW_TOP_DEPTH * limit, WINDOW_TOP_MIN_DEPTH)
     while True:
         cr.execute(_WINDOW_TOP, dict(params, depth=depth, limit=limit))
@@ -245,8 +270,34 @@ def window_top(cr, company_ids, days, limit=None):
         depth *= 4
 
 
-def question(cr, grain, company_ids, date_from, date_to, channel=None, states=None, limit=None):
+def _scaled(rows, factor):
+    """Rows ``(key, qty, revenue, refund_amount, net_revenue)`` with the amounts times
+    ``factor`` (a company's currency into the reporting currency)."""
+    if factor == 1:
+        return rows
+    exact = Decimal(str(factor))  # numerics arrive as Decimal, or as float under Odoo
+
+    def times(value):
+        return value * exact if isinstance(value, Decimal) else value * float(factor)
+
+    return [(key, qty, *(times(v) for v in amounts)) for key, qty, *amounts in rows]
+
+
+def question(
+    cr,
+    grain,
+    company_ids,
+    date_from,
+    date_to,
+    channel=None,
+    states=None,
+    limit=None,
+    factors=None,
+):
     """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
+
+    ``factors``: ``{company: factor}`` converting each company's amounts (its own currency)
+    into one reporting currency before they are added up (missing: 1, same currency).
 
     ``limit`` (template grain): only the top rows by revenue are needed; when one company's
     aggregates answer alone, only those rows are read. Otherwise every row is read (a top
@@ -272,12 +323,14 @@ def question(cr, grain, company_ids, date_from, date_to, channel=None, states=No
         )
     ):
         # Every company's window ends on the last day asked: one query over them all.
-        rows = window_top(cr, states, days, limit)
+        rows = window_top(cr, states, days, limit, factors)
         totals = {key: list(values) for key, *values in rows}
         return totals, {"sources": ["perf_sales_window_template"], "live_days": 0}
     totals, used, live_days = {}, set(), 0
     features = None
+    factors = factors or {}
     for company_id in sorted(states):
+        factor = factors.get(company_id, 1)
         tz, through, windows_as_of = states[company_id]
         agg_last = min(date_to, through) if through else None
         if agg_last and agg_last >= date_from:
@@ -293,7 +346,7 @@ def question(cr, grain, company_ids, date_from, date_to, channel=None, states=No
                 used,
                 limit if alone else None,
             )
-            _merge(totals, rows)
+            _merge(totals, _scaled(rows, factor))
             live_first = agg_last + _ONE
         else:
             live_first = date_from
@@ -301,7 +354,8 @@ def question(cr, grain, company_ids, date_from, date_to, channel=None, states=No
             features = features or sources.Features(cr)
             used.add("live")
             live_days += (date_to - live_first).days + 1
-            _merge(totals, live(cr, grain, company_id, tz, live_first, date_to, channel, features))
+            rows = live(cr, grain, company_id, tz, live_first, date_to, channel, features)
+            _merge(totals, _scaled(rows, factor))
     return totals, {"sources": sorted(used), "live_days": live_days}
 
 
@@ -315,10 +369,11 @@ def top(totals, limit=None, measure=1):
 # Stock questions (product dimension table)
 # ----------------------------------------------------------------------------------------------
 
-_DEAD_STOCK = """
+_DEAD_STOCK_ROWS = """
 SELECT d.product_tmpl_id, sum(d.qty_on_hand), sum(d.stock_value),
        (SELECT max(s.date) FROM perf_sales_daily s
-         WHERE s.product_tmpl_id = d.product_tmpl_id AND s.company_id = ANY(%(companies)s))
+         WHERE s.product_tmpl_id = d.product_tmpl_id AND s.company_id = ANY(%(companies)s)),
+       min(d.categ_l1_id)
   FROM perf_product_dim d
  WHERE d.qty_on_hand > 0
  GROUP BY d.product_tmpl_id
@@ -326,14 +381,13 @@ HAVING NOT EXISTS (SELECT 1 FROM perf_sales_daily s
                     WHERE s.product_tmpl_id = d.product_tmpl_id
                       AND s.company_id = ANY(%(companies)s)
                       AND s.date > %(cutoff)s AND s.qty > 0)
- ORDER BY sum(d.qty_on_hand) DESC, d.product_tmpl_id
- LIMIT %(limit)s
 """
+_DEAD_STOCK = _DEAD_STOCK_ROWS + " ORDER BY 2 DESC, 1 LIMIT %(limit)s"
 
 
 def dead_stock(cr, company_ids, days, today, limit=100):
     """Templates with stock on hand and no sale in the last ``days`` days:
-    ``[(template, on hand, stock value, last sale day or None)]``."""
+    ``[(template, on hand, stock value, last sale day or None, level-1 category)]``."""
     cr.execute(
         _DEAD_STOCK,
         {
@@ -370,3 +424,112 @@ def season_sell_through(cr, company_ids, date_from, date_to):
     """Per season code: ``(code, sold, on hand, sold / (sold + on hand))``."""
     cr.execute(_SELL_THROUGH, {"companies": list(company_ids), "d1": date_from, "d2": date_to})
     return cr.fetchall()
+
+
+# ----------------------------------------------------------------------------------------------
+# Views: the coarsest table a pivot, graph or grouped list can read
+# ----------------------------------------------------------------------------------------------
+
+#: Rollups the views may read instead of ``perf_sales_daily``, smallest first.
+VIEW_ROUTES = (
+    "perf_sales_month_categ",
+    "perf_sales_day_total",
+    "perf_sales_day_categ",
+    "perf_sales_month_template",
+)
+#: Measures a rollup sums exactly as the base table does (``order_count`` is a distinct count
+#: in the day rollups, a sum of per-template counts in the base table: never routed).
+VIEW_MEASURES = tuple(m for m in schema.MEASURE_NAMES if m != "order_count")
+#: Date granularities a month-grain rollup can answer.
+MONTH_GRANULARITIES = frozenset({"month", "quarter", "year"})
+
+
+def _month_aligned(op, day):
+    """Whether a date condition cuts at a month boundary (a month rollup answers it)."""
+    if op in (">=", "<"):
+        return day.day == 1
+    if op in ("<=", ">"):
+        return (day + _ONE).day == 1
+    return False
+
+
+def view_route(fields, date_granularities=(), date_conditions=()):
+    """The smallest table that answers a grouped read, or ``None`` for ``perf_sales_daily``.
+
+    ``fields``: every field the read groups by, filters on, orders by or sums (sums only,
+    and only :data:`VIEW_MEASURES`); ``date_granularities``: those of ``date`` in the group
+    by; ``date_conditions``: ``(operator, date)`` of every condition on ``date``.
+    """
+    month_ok = set(date_granularities) <= MONTH_GRANULARITIES and all(
+        _month_aligned(op, day) for op, day in date_conditions
+    )
+    for table in VIEW_ROUTES:
+        grain, keys = schema.ROLLUPS[table]
+        if grain == "month" and not month_ok:
+            continue
+        if set(fields) <= {"date", "company_id", *keys, *VIEW_MEASURES}:
+            return table
+    return None
+
+
+#: Measures that are amounts (converted between currencies; quantities and counts are not).
+MONEY_MEASURES = frozenset({"revenue", "margin", "refund_amount", "net_revenue"})
+
+
+def view_sql(table, factors=None):
+    """``SELECT`` of ``perf_sales_daily`` or one of its rollups, shaped like the base table
+    for the columns it has. ``factors``: ``{company: factor}`` converting each company's
+    amounts into the reporting currency (missing: 1)."""
+    if table == "perf_sales_daily":
+        time_col, keys = "date", ("product_tmpl_id", "channel", *schema.DIMENSION_NAMES)
+        measures = schema.MEASURE_NAMES
+    else:
+        grain, keys = schema.ROLLUPS[table]
+        time_col, measures = ("date" if grain == "day" else "month"), VIEW_MEASURES
+    cols = [sql.SQL("t.{}").format(sql.Identifier(c)) for c in ("company_id", *keys)]
+    for name in measures:
+        col = sql.Identifier(name)
+        if factors and name in MONEY_MEASURES:
+            cols.append(sql.SQL("t.{} * COALESCE(f.factor, 1) AS {}").format(col, col))
+        else:
+            cols.append(sql.SQL("t.{}").format(col))
+    join = sql.SQL("")
+    if factors:
+        values = sql.SQL(", ").join(
+            sql.SQL("({}, {}::numeric)").format(sql.Literal(int(cid)), sql.Literal(str(factor)))
+            for cid, factor in sorted(factors.items())
+        )
+        join = sql.SQL(" LEFT JOIN (VALUES {}) AS f(company_id, factor) USING (company_id)").format(
+            values
+        )
+    return sql.SQL("SELECT t.id, t.{time} AS date, {cols} FROM {table} AS t{join}").format(
+        time=sql.Identifier(time_col),
+        cols=sql.SQL(", ").join(cols),
+        table=sql.Identifier(table),
+        join=join,
+    )
+
+
+def dead_stock_view_sql(cr, company_ids, days, today):
+    """Every dead-stock template as rows of the Dead Stock view (``id`` = template)."""
+    return cr.mogrify(
+        "SELECT x.tmpl AS id, x.tmpl AS product_tmpl_id, x.on_hand AS qty_on_hand, "
+        "x.value AS stock_value, x.last_sale, %(today)s - x.last_sale AS days_without_sale, "
+        "x.categ AS categ_l1_id FROM (" + _DEAD_STOCK_ROWS + ") AS x(tmpl, on_hand, value, "
+        "last_sale, categ)",
+        {
+            "companies": list(company_ids),
+            "cutoff": today - datetime.timedelta(days=days),
+            "today": today,
+        },
+    ).decode()
+
+
+def sell_through_view_sql(cr, company_ids):
+    """Sell-through of every season code over all aggregated days, as view rows."""
+    return cr.mogrify(
+        "SELECT row_number() OVER (ORDER BY x.code) AS id, x.code AS season_code, "
+        "x.sold AS qty_sold, x.on_hand AS qty_on_hand, 100 * x.ratio AS sell_through "
+        "FROM (" + _SELL_THROUGH + ") AS x(code, sold, on_hand, ratio)",
+        {"companies": list(company_ids), "d1": "-infinity", "d2": "infinity"},
+    ).decode()

@@ -10,6 +10,7 @@ SETTINGS = {
     "perf_aggregates.backfill_chunk_days": (31, 1, 366, "Backfill chunk (days)"),
     "perf_aggregates.dead_stock_days": (90, 1, 3650, "Dead stock after (days without sale)"),
     "perf_aggregates.color_attribute_id": (0, 0, 2147483647, "Colour attribute"),
+    "perf_aggregates.live_refresh_s": (60, 0, 86400, "Today's figures in the views (max age, s)"),
 }
 
 #: Dimension -> ir.config_parameter key of the product.template field it is mapped to.

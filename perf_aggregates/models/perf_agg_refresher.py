@@ -1,5 +1,6 @@
 """Glue between Odoo and the refresh engine: settings, own transactions, run records."""
 
+import datetime
 import logging
 
 import psycopg2
@@ -161,6 +162,54 @@ class PerfAggRefresher(models.AbstractModel):
             except (psycopg2.Error, refresh.RefreshError):
                 continue  # recorded as failed; the other companies still refresh
         self.env.invalidate_all()
+
+    @api.model
+    def _refresh_live(self):
+        """Recompute the days after the watermark (today, and any day the nightly run has not
+        reached, up to ``refresh.LIVE_MAX_DAYS``) of the user's companies whose figures are
+        older than the ``live_refresh_s`` setting — before a view reads them.
+
+        In the caller's transaction, so the read that follows sees the new rows; under a
+        savepoint, so a failure leaves the read untouched; never waiting: when another
+        refresh holds the lock, the figures stay as they are until the next read.
+        """
+        max_age = self._setting("perf_aggregates.live_refresh_s")
+        cr = self.env.cr
+        if not max_age or not schema.table_exists(cr, "perf_agg_state"):
+            return []
+        cr.execute(
+            "SELECT company_id, aggregated_through FROM perf_agg_state "
+            "WHERE company_id = ANY(%s) AND aggregated_through IS NOT NULL "
+            "AND (last_refresh_at IS NULL "
+            "     OR last_refresh_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s))",
+            (self.env.companies.ids, max_age),
+        )
+        due = cr.fetchall()
+        if not due:
+            return []
+        self.env.flush_all()
+        config = self._engine_config()
+        done = []
+        try:
+            with cr.savepoint():
+                if not refresh.lock(cr, wait=False):
+                    return []
+                tzs = sources.company_timezones(cr, [cid for cid, _through in due])
+                for cid, through in due:
+                    tz = tzs.get(cid, "UTC")
+                    today = refresh.local_today(cr, tz)
+                    if through >= today or (today - through).days > refresh.LIVE_MAX_DAYS:
+                        continue
+                    first = through + datetime.timedelta(days=1)
+                    done.append(
+                        refresh.refresh_range(cr, cid, first, today, config, today=today, tz=tz)
+                    )
+        except (psycopg2.Error, refresh.RefreshError) as error:
+            _logger.warning("perf_aggregates: today's figures not refreshed: %s", error)
+            return []
+        if done:
+            self.env["perf.sales.daily"].invalidate_model()
+        return done
 
     # ------------------------------------------------------------------------------------------
 

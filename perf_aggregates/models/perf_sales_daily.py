@@ -2,6 +2,14 @@
 
 The table is owned by the engine (``engine/schema.py``); this model reads it (``_auto =
 False``) for the pivot, graph and list views, and exports reports as XLSX.
+
+Grouped reads (pivot, graph, grouped list) go to the smallest rollup holding every field
+they use (:func:`reports.view_route`): the model's ``_table_query`` becomes that rollup for
+the one read. ``Count`` is the number of source lines, so it does not change with the table
+that answers. Amounts of companies in other currencies are converted into the current
+company's at today's rate, as in Odoo's sales report. Before a read, the days after each
+company's watermark (today) are recomputed when older than the ``live_refresh_s`` setting,
+so the views never silently lack today.
 """
 
 import base64
@@ -11,8 +19,12 @@ import xlsxwriter
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.models import parse_read_group_spec
+from odoo.osv import expression
+from odoo.tools import SQL
 
-from ..engine import schema, triggers
+from .. import tools
+from ..engine import reports, schema, triggers
 
 CHANNELS = [("online", "Online"), ("pos", "Point of Sale")]
 
@@ -40,7 +52,8 @@ class PerfSalesDaily(models.Model):
     revenue = fields.Float(
         readonly=True,
         digits="Product Price",
-        help="Untaxed, in the company currency at the order's rate.",
+        help="Untaxed, in the company currency at the order's rate; a company keeping its "
+        "books in another currency is converted into the current company's at today's rate.",
     )
     margin = fields.Float(readonly=True, digits="Product Price")
     order_count = fields.Integer(string="Orders", readonly=True)
@@ -62,6 +75,79 @@ class PerfSalesDaily(models.Model):
         cr = self.env.cr
         if schema.table_exists(cr, "perf_agg_dirty") and triggers.missing(cr):
             triggers.attach(cr)
+
+    # ------------------------------------------------------------------------------------------
+    # Views: the coarsest table that answers, and today's figures
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def _table_query(self):
+        table = self.env.context.get("perf_sales_source")
+        factors = tools.factors(self.env)
+        if table not in reports.VIEW_ROUTES:
+            if not factors:
+                return None  # the table itself
+            table = "perf_sales_daily"
+        return reports.view_sql(table, factors).as_string(self.env.cr._cnx)
+
+    @api.model
+    def _read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        self.env["perf.agg.refresher"]._refresh_live()
+        table = self._perf_view_route(domain, groupby, aggregates, having, order)
+        model = self.with_context(perf_sales_source=table) if table else self
+        return super(PerfSalesDaily, model)._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
+
+    @api.model
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, **kw):
+        self.env["perf.agg.refresher"]._refresh_live()
+        return super().web_search_read(domain, specification, offset, limit, order, **kw)
+
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec == "__count":
+            # Source lines, whichever table answers: a row count would change with the route.
+            column = SQL.identifier(self._table, "line_count")
+            return SQL("COALESCE(SUM(%s), 0)", column), []
+        return super()._read_group_select(aggregate_spec, query)
+
+    @api.model
+    def _perf_view_route(self, domain, groupby, aggregates, having, order):
+        """The rollup answering this grouped read, or None for the base table."""
+        used, grains, dates = set(), set(), []
+        try:
+            for spec in groupby:
+                name, _prop, granularity = parse_read_group_spec(spec)
+                used.add(name)
+                if name == "date":
+                    grains.add(granularity or "month")
+            terms = [t.split()[0] for t in (order or "").split(",") if t.strip()]
+            for spec in [*aggregates, *(leaf[0] for leaf in having if len(leaf) == 3), *terms]:
+                if spec == "__count":
+                    continue
+                name, _prop, func = parse_read_group_spec(spec)
+                if func and func != "sum" and name != "date":
+                    return None
+                used.add(name)
+        except ValueError:
+            return None
+        rules = expression.normalize_domain(
+            self.env["ir.rule"]._compute_domain(self._name, "read") or []
+        )
+        for leaf in [*expression.normalize_domain(domain or []), *rules]:
+            if not expression.is_leaf(leaf) or not isinstance(leaf[0], str):
+                continue
+            name = leaf[0].split(".")[0]
+            used.add(name)
+            if name == "date":
+                try:
+                    value = fields.Date.to_date(leaf[2])
+                except (TypeError, ValueError, AttributeError):
+                    value = None
+                dates.append((leaf[1] if value else "?", value))
+        return reports.view_route(used, grains, dates)
 
     # ------------------------------------------------------------------------------------------
     # XLSX export of a report tool

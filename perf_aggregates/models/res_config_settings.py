@@ -26,6 +26,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="perf_aggregates.dead_stock_days",
         default=_DEFAULTS["perf_aggregates.dead_stock_days"],
     )
+    perf_agg_live_refresh_s = fields.Integer(
+        string="Today's Figures Max Age (s)",
+        config_parameter="perf_aggregates.live_refresh_s",
+        default=_DEFAULTS["perf_aggregates.live_refresh_s"],
+        help="Sales Analytics views recompute the days not yet aggregated (today) when they "
+        "are read and their figures are older than this; 0 shows aggregated days only.",
+    )
     perf_agg_color_attribute_id = fields.Many2one(
         "product.attribute",
         string="Colour Attribute",

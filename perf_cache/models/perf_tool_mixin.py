@@ -115,7 +115,8 @@ class PerfToolMixin(models.AbstractModel):
         base = keys.base_key(
             self._tool_name(),
             self._tool_version,
-            self._cache_scope(),
+            # The current company too: amounts are reported in its currency.
+            f"{self._cache_scope()}@{self.env.company.id}",
             companies,
             call["params_hash"],
         )

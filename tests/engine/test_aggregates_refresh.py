@@ -575,6 +575,62 @@ def test_dead_stock_and_season_sell_through(world):
     assert rows["FW24"][0] == sold and rows["FW24"][1] == 15
     assert abs(rows["FW24"][2] - sold / (sold + 15)) < EXACT
     assert "Promo" not in rows
+    # The views' rows are the tools' rows, unlimited.
+    cr.execute(reports.dead_stock_view_sql(cr, companies, 3, TODAY))
+    view = {r[1]: r for r in cr.fetchall()}
+    assert set(view) == {ids["old_t"], ids["shirt_t"]}
+    assert view[ids["old_t"]][5] == (TODAY - view[ids["old_t"]][4]).days
+    cr.execute(reports.sell_through_view_sql(cr, companies))
+    view = {r[1]: r[2:] for r in cr.fetchall()}
+    assert view["FW24"][0] == sold and abs(view["FW24"][2] - 100 * sold / (sold + 15)) < EXACT
+    conn.rollback()
+
+
+def test_views_read_the_smallest_rollup_that_holds_their_fields(world):
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    route = reports.view_route
+    month = [(">=", D(2024, 2, 1)), ("<=", D(2024, 3, 31))]
+    assert route({"date", "company_id", "revenue"}, {"month"}, month) == "perf_sales_month_categ"
+    assert route({"date", "revenue"}, {"day"}, month) == "perf_sales_day_total"
+    assert route({"date", "revenue"}, {"month"}, [(">=", D(2024, 2, 3))]) == (
+        "perf_sales_day_total"
+    )
+    assert route({"date", "categ_l2_id", "qty"}, {"week"}) == "perf_sales_day_categ"
+    assert route({"product_tmpl_id", "revenue"}, ()) == "perf_sales_month_template"
+    assert route({"product_tmpl_id", "revenue"}, (), [("=", D(2024, 3, 1))]) is None
+    assert route({"brand", "revenue"}, ()) is None
+    assert route({"order_count"}, ()) is None  # a distinct count in the day rollups
+    # Each route gives the base table's sums, to the cent.
+    for table in reports.VIEW_ROUTES:
+        grain, keys = schema.ROLLUPS[table]
+        cols = ", ".join(("company_id",) + keys)
+        period = "date" if grain == "day" else "date_trunc('month', date)::date"
+        base = (
+            f"SELECT {period}, {cols}, sum(qty), sum(revenue), sum(line_count), "
+            f"sum(net_revenue) FROM perf_sales_daily GROUP BY {period}, {cols}"
+        )
+        routed = reports.view_sql(table).as_string(conn)
+        cr.execute(
+            f"SELECT date, {cols}, sum(qty), sum(revenue), sum(line_count), sum(net_revenue) "
+            f"FROM ({routed}) v GROUP BY date, {cols}"
+        )
+        got = sorted(cr.fetchall(), key=repr)
+        cr.execute(base)
+        assert got == sorted(cr.fetchall(), key=repr), table
+    # Amounts converted per company, quantities untouched, every route alike.
+    factors = {ids["east"]: Decimal("2.5")}
+    cr.execute(
+        "SELECT sum(revenue * CASE WHEN company_id = %s THEN 2.5 ELSE 1 END), sum(qty), "
+        "sum(net_revenue * CASE WHEN company_id = %s THEN 2.5 ELSE 1 END) FROM perf_sales_daily",
+        (ids["east"], ids["east"]),
+    )
+    want = cr.fetchone()
+    for table in ("perf_sales_daily", *reports.VIEW_ROUTES):
+        routed = reports.view_sql(table, factors).as_string(conn)
+        cr.execute(f"SELECT sum(revenue), sum(qty), sum(net_revenue) FROM ({routed}) v")
+        assert cr.fetchone() == want, table
     conn.rollback()
 
 
@@ -719,4 +775,45 @@ def test_top_templates_across_companies_are_exact_at_any_read_depth(world, monke
         assert [r[0] for r in rows] == [r[0] for r in full[:limit]]
         for row, expected in zip(rows, full, strict=False):
             assert all(abs(a - b) < EXACT for a, b in zip(row[1:], expected[1:], strict=True))
+    conn.rollback()
+
+
+@pytest.mark.parametrize("route", ["window", "months"])
+def test_companies_in_two_currencies_are_converted_before_they_are_added(world, route):
+    """East's amounts are in EUR, West's in USD: a question over both converts each
+    company's amounts into the reporting currency first (a sum of EUR and USD is no figure),
+    and the top N is still exact at any read depth."""
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    companies = [ids["east"], ids["west"]]
+    states = reports.company_states(cr, companies)
+    factors = {ids["east"]: Decimal("1.1"), ids["west"]: Decimal("0.5")}
+    d1, d2 = (D(2024, 3, 11), D(2024, 4, 9)) if route == "window" else (FIRST, TODAY)
+    want = {}
+    for cid, (tz, _t, _w) in states.items():
+        rows = reports.live(cr, "template", cid, tz, d1, d2)
+        reports._merge(want, reports._scaled(rows, factors[cid]))
+    full = reports.top(want)
+    assert len(full) >= 2
+    old = reports.WINDOW_TOP_DEPTH, reports.WINDOW_TOP_MIN_DEPTH
+    reports.WINDOW_TOP_DEPTH = reports.WINDOW_TOP_MIN_DEPTH = 1
+    try:
+        for limit in (1, 2, None):
+            got, meta = reports.question(
+                cr, "template", companies, d1, d2, limit=limit, factors=factors
+            )
+            if route == "window":
+                assert meta["sources"] == ["perf_sales_window_template"]
+            rows = reports.top(got, limit)
+            assert [r[0] for r in rows] == [r[0] for r in full[:limit]]
+            for row, expected in zip(rows, full, strict=False):
+                assert all(abs(a - b) < EXACT for a, b in zip(row[1:], expected[1:], strict=True))
+        # Quantities are never converted.
+        got, _meta = reports.question(cr, "day", companies, d1, d2, factors=factors)
+        plain, _meta = reports.question(cr, "day", companies, d1, d2)
+        assert sum(v[0] for v in got.values()) == sum(v[0] for v in plain.values())
+        assert sum(v[1] for v in got.values()) != sum(v[1] for v in plain.values())
+    finally:
+        reports.WINDOW_TOP_DEPTH, reports.WINDOW_TOP_MIN_DEPTH = old
     conn.rollback()
