@@ -1,5 +1,7 @@
 """perf_aggregates in a real Odoo 17: the report questions from the aggregates (the tools,
-end to end) against Odoo's own reports (``sale.report`` / ``report.pos.order`` read_group).
+end to end) against Odoo's own reports (``sale.report`` / ``report.pos.order`` read_group),
+then the Sales Analytics (fast) pivot (``read_group`` routed to a rollup) against the same
+pivot on the base table and against ``sale.report``.
 
 Executed by ``odoo-bin shell`` on a database with sale_management, stock, point_of_sale and
 perf_aggregates installed and filled by ``python -m tests.odoo_data --mode odoo`` (see
@@ -94,6 +96,39 @@ for label, fast, odoo in QUESTIONS:
     print(
         f"  {label:<32} aggregates {a:8.2f} ms   Odoo report {b:9.1f} ms   "
         f"{b / a:7.0f}x  (target >= 300x: {'met' if b / a >= 300 else 'MISSED'})"
+    )
+
+
+def pivot(groupby, days, route=True):
+    domain = [("date", ">=", day(days)), ("date", "<=", end.isoformat())]
+    model = env["perf.sales.daily"].with_context(perf_sales_route=route)  # noqa: F821
+    return lambda: model.read_group(domain, ["revenue:sum"], groupby, lazy=False)
+
+
+print("  Sales Analytics (fast) pivot: routed to a rollup / on the base table / sale.report")
+PIVOTS = [
+    ("by month and channel, 365 days", ["date:month", "channel"], ["date:month"], 365),
+    ("by level-1 category, 365 days", ["categ_l1_id"], ["categ_id"], 365),
+    ("by day, 90 days", ["date:day"], ["date:day"], 90),
+    ("by product, 30 days", ["product_tmpl_id"], ["product_tmpl_id"], 30),
+]
+for label, groupby, odoo_groupby, days in PIVOTS:
+    variants = [pivot(groupby, days), pivot(groupby, days, route=False)]
+    variants.append(sale_report(odoo_groupby, days))
+    for func in variants:
+        func()
+    cr.commit()
+    times = [[], [], []]
+    for _round in range(ROUNDS):
+        for i, func in enumerate(variants):
+            times[i].append(timed(func))
+    routed, base, odoo = (statistics.median(t) for t in times)
+    source = env["perf.sales.daily"]._perf_view_route(  # noqa: F821
+        [("date", ">=", day(days))], groupby, ["revenue:sum"], (), None
+    )
+    print(
+        f"  {label:<32} {routed:7.2f} ms ({source or 'perf_sales_daily'}) / {base:7.2f} ms / "
+        f"{odoo:8.1f} ms   router {base / routed:5.1f}x   vs sale.report {odoo / routed:6.0f}x"
     )
 env["perf.tool.call"].search([]).unlink()  # noqa: F821
 cr.commit()

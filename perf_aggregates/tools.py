@@ -48,23 +48,40 @@ def company_ids(env):
     return env.companies.ids
 
 
-def factors(env):
-    """``{company: factor}`` converting each allowed company's amounts into the current
-    company's currency at today's rate, as Odoo's own sales report does; empty when every
-    allowed company keeps its books in that currency."""
-    target = env.company.currency_id
+def currency(env):
+    """``(factors, currency name)``: ``factors`` maps each allowed company keeping its books
+    in another currency than the current company's to the rate converting its amounts into
+    it at today's rate, as Odoo's own sales report does (empty in the common case of one
+    currency, found with one small query: this runs on every report read)."""
+    env["res.company"].flush_model(["currency_id"])
+    allowed = env.companies.ids
+    env.cr.execute(
+        "SELECT co.id, co.currency_id, cu.name FROM res_company co "
+        "JOIN res_currency cu ON cu.id = co.currency_id WHERE co.id = ANY(%s)",
+        (sorted(set(allowed) | {env.company.id}),),
+    )
+    rows = {cid: (currency_id, name) for cid, currency_id, name in env.cr.fetchall()}
+    target, name = rows[env.company.id]
+    others = {cid: rows[cid][0] for cid in allowed if rows[cid][0] != target}
+    if not others:
+        return {}, name
+    Currency = env["res.currency"]
+    to = Currency.browse(target)
     return {
-        company.id: env["res.currency"]._get_conversion_rate(
-            company.currency_id, target, env.company
-        )
-        for company in env.companies
-        if company.currency_id != target
-    }
+        cid: Currency._get_conversion_rate(Currency.browse(cur), to, env.company)
+        for cid, cur in others.items()
+    }, name
+
+
+def factors(env):
+    """The conversion factors of :func:`currency`."""
+    return currency(env)[0]
 
 
 def ask(tool, grain, params, limit=None):
     """Run the router for the user's companies; returns ``(totals, meta)``. Amounts are in
     the current company's currency (``meta["currency"]``)."""
+    rates, currency_name = currency(tool.env)
     totals, meta = reports.question(
         tool.env.cr,
         grain,
@@ -73,9 +90,9 @@ def ask(tool, grain, params, limit=None):
         params["date_to"],
         channel(params),
         limit=limit,
-        factors=factors(tool.env),
+        factors=rates,
     )
-    meta["currency"] = tool.env.company.currency_id.name
+    meta["currency"] = currency_name
     return totals, meta
 
 

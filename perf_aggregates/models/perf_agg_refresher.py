@@ -175,14 +175,16 @@ class PerfAggRefresher(models.AbstractModel):
         """
         max_age = self._setting("perf_aggregates.live_refresh_s")
         cr = self.env.cr
-        if not max_age or not schema.table_exists(cr, "perf_agg_state"):
+        if not max_age:
             return []
         cr.execute(
             "SELECT company_id, aggregated_through FROM perf_agg_state "
-            "WHERE company_id = ANY(%s) AND aggregated_through IS NOT NULL "
+            "WHERE company_id = ANY(%s) "
+            # A day of margin for the time zones; the exact local check is below.
+            "AND aggregated_through >= (now() AT TIME ZONE 'UTC')::date - %s "
             "AND (last_refresh_at IS NULL "
             "     OR last_refresh_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s))",
-            (self.env.companies.ids, max_age),
+            (self.env.companies.ids, refresh.LIVE_MAX_DAYS + 1, max_age),
         )
         due = cr.fetchall()
         if not due:

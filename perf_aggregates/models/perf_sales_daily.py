@@ -95,7 +95,9 @@ class PerfSalesDaily(models.Model):
         self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
     ):
         self.env["perf.agg.refresher"]._refresh_live()
-        table = self._perf_view_route(domain, groupby, aggregates, having, order)
+        table = None
+        if self.env.context.get("perf_sales_route", True):  # False: the base table (benchmarks)
+            table = self._perf_view_route(domain, groupby, aggregates, having, order)
         model = self.with_context(perf_sales_source=table) if table else self
         return super(PerfSalesDaily, model)._read_group(
             domain, groupby, aggregates, having, offset, limit, order
