@@ -20,14 +20,21 @@ def _set_local(cr, value):
     cr.execute("SELECT set_config('statement_timeout', %s, true)", (value,))
 
 
+# One round trip: the materialized CTE reads the previous value before the new one is set.
+_SWAP = """
+WITH previous AS MATERIALIZED (SELECT current_setting('statement_timeout') AS value)
+SELECT value, set_config('statement_timeout', %s, true) FROM previous
+"""
+
+
 @contextmanager
 def statement_timeout(cr, timeout_ms):
     """Run the block with ``statement_timeout = timeout_ms`` (0 = no limit)."""
     timeout_ms = int(timeout_ms)
     if timeout_ms < 0:
         raise ValueError("timeout_ms must not be negative")
-    previous = current(cr)
-    _set_local(cr, f"{timeout_ms}ms")
+    cr.execute(_SWAP, (f"{timeout_ms}ms",))
+    previous = cr.fetchone()[0]
     yield
     _set_local(cr, previous)
 
