@@ -23,10 +23,8 @@ class PerfDeadStock(models.Model):
     categ_l1_id = fields.Many2one("product.category", string="Category (level 1)", readonly=True)
     qty_on_hand = fields.Float(string="On Hand", readonly=True)
     stock_value = fields.Float(readonly=True)
-    last_sale = fields.Date(string="Last Sale", readonly=True)
-    days_without_sale = fields.Integer(
-        string="Days Without Sale", readonly=True, group_operator="max"
-    )
+    last_sale = fields.Date(readonly=True)
+    days_without_sale = fields.Integer(readonly=True, group_operator="max")
 
     @property
     def _table_query(self):
