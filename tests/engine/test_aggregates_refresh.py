@@ -373,6 +373,42 @@ def test_triggers_log_line_inserts_updates_deletes_and_pos(world):
     conn.rollback()
 
 
+def test_nightly_catches_raw_sql_line_writes_on_old_orders(world):
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    cr.execute("DELETE FROM perf_agg_dirty")
+    cr.execute("DELETE FROM perf_agg_dirty_order")
+    # The oldest confirmed order: far outside any lookback window.
+    cr.execute("SELECT id FROM sale_order WHERE state = 'sale' ORDER BY date_order LIMIT 1")
+    oid = cr.fetchone()[0]
+    cr.execute(
+        "INSERT INTO sale_order_line (order_id, product_id, product_uom_qty, price_subtotal) "
+        "VALUES (%s, %s, 2, 123.45) RETURNING id",
+        (oid, ids["shoe"]),
+    )
+    line_id = cr.fetchone()[0]
+    conn.commit()
+    for cid in refresh.companies(cr):
+        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+    assert_matches_oracle(cr)
+    cr.execute("UPDATE sale_order_line SET price_subtotal = 1 WHERE id = %s", (line_id,))
+    conn.commit()
+    for cid in refresh.companies(cr):
+        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+    assert_matches_oracle(cr)
+    cr.execute("DELETE FROM sale_order_line WHERE id = %s", (line_id,))
+    conn.commit()
+    for cid in refresh.companies(cr):
+        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+    assert_matches_oracle(cr)
+    cr.execute("SELECT count(*) FROM perf_agg_dirty_order")
+    assert cr.fetchone()[0] == 0
+
+
 def test_line_log_survives_a_missing_order_and_concurrent_folds(world):
     conn, ids = world
     cr = conn.cursor()
