@@ -187,6 +187,14 @@ def refresh_all(conn, date_from=FIRST, date_to=TODAY - datetime.timedelta(days=1
     return stats
 
 
+def nightly_dirty_days_only(conn):
+    """The nightly run of every company with no lookback: only logged days refresh."""
+    cr = conn.cursor()
+    for cid in refresh.companies(cr):
+        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
+    conn.commit()
+
+
 def aggregated(cr):
     cr.execute(
         "SELECT date, company_id, product_tmpl_id, channel, qty, revenue, refund_qty, "
@@ -315,17 +323,13 @@ def test_nightly_catches_an_order_moved_from_one_day_to_another(world):
     cr.execute("SELECT company_id, day FROM perf_agg_dirty ORDER BY day")
     assert cr.fetchall() == [(ids["west"], D(2024, 2, 10)), (ids["west"], D(2024, 3, 21))]
     # Lookback 0: only the dirty days are refreshed, and both days come out right.
-    for cid in refresh.companies(cr):
-        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
-    conn.commit()
+    nightly_dirty_days_only(conn)
     assert_matches_oracle(cr)
     cr.execute("SELECT count(*) FROM perf_agg_dirty")
     assert cr.fetchone()[0] == 0
     cr.execute("UPDATE sale_order SET date_order = %s WHERE id = %s", (T(2024, 3, 21, 7, 30), oid))
     conn.commit()
-    for cid in refresh.companies(cr):
-        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
-    conn.commit()
+    nightly_dirty_days_only(conn)
     assert_matches_oracle(cr)
 
 
@@ -389,21 +393,15 @@ def test_nightly_catches_raw_sql_line_writes_on_old_orders(world):
     )
     line_id = cr.fetchone()[0]
     conn.commit()
-    for cid in refresh.companies(cr):
-        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
-    conn.commit()
+    nightly_dirty_days_only(conn)
     assert_matches_oracle(cr)
     cr.execute("UPDATE sale_order_line SET price_subtotal = 1 WHERE id = %s", (line_id,))
     conn.commit()
-    for cid in refresh.companies(cr):
-        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
-    conn.commit()
+    nightly_dirty_days_only(conn)
     assert_matches_oracle(cr)
     cr.execute("DELETE FROM sale_order_line WHERE id = %s", (line_id,))
     conn.commit()
-    for cid in refresh.companies(cr):
-        refresh.run_nightly_company(cr, cid, CONFIG, lookback_days=0, today=TODAY)
-    conn.commit()
+    nightly_dirty_days_only(conn)
     assert_matches_oracle(cr)
     cr.execute("SELECT count(*) FROM perf_agg_dirty_order")
     assert cr.fetchone()[0] == 0
