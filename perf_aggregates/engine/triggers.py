@@ -24,6 +24,8 @@ removes them.
 
 from psycopg2 import sql
 
+from . import sources
+
 LOG_TABLE = "perf_agg_dirty"
 TRIGGER_PREFIX = "perf_agg_dirty"
 
@@ -62,7 +64,8 @@ _SALE_ORDER_LINE = {
     "delete": "SELECT order_id FROM old_rows",
 }
 
-_POS_STATES = "('paid', 'done', 'invoiced')"
+# The states the aggregates count (sources.py), as an SQL list for the function bodies.
+_POS_STATES = "(" + ", ".join(f"'{state}'" for state in sources.POS_STATES) + ")"
 
 _POS_ORDER = {
     "insert": f"""
@@ -114,8 +117,8 @@ _ACCOUNT_MOVE = {
 
 #: Line table -> (its order table, the order states that count in the aggregates).
 LINE_TABLES = {
-    "sale_order_line": ("sale_order", "('sale')"),
-    "pos_order_line": ("pos_order", _POS_STATES),
+    "sale_order_line": ("sale_order", sources.SALE_STATES),
+    "pos_order_line": ("pos_order", sources.POS_STATES),
 }
 
 #: Watched source tables -> their branches.
@@ -196,9 +199,13 @@ def fold_order_log(cr):
         sql.SQL(
             "SELECT o.company_id, o.date_order::date, {source} FROM ids "
             "JOIN {orders} o ON o.id = ids.id "
-            "WHERE ids.source = {source} AND o.state IN " + states + " "
+            "WHERE ids.source = {source} AND o.state = ANY({states}) "
             "AND o.date_order IS NOT NULL"
-        ).format(source=sql.Literal(table), orders=sql.Identifier(orders))
+        ).format(
+            source=sql.Literal(table),
+            orders=sql.Identifier(orders),
+            states=sql.Literal(list(states)),
+        )
         for table, (orders, states) in LINE_TABLES.items()
         if _table_exists(cr, orders)
     ]
