@@ -24,7 +24,7 @@ removes them.
 
 from psycopg2 import sql
 
-from . import sources
+from . import schema, sources
 
 LOG_TABLE = "perf_agg_dirty"
 TRIGGER_PREFIX = "perf_agg_dirty"
@@ -195,6 +195,8 @@ def fold_order_log(cr):
     caller's transaction; returns the number of order ids taken. An order's day and state
     are read now: any later change of either is logged by the order table's own trigger.
     Concurrent folds are safe: a row is deleted (and folded) by one transaction only."""
+    if not schema.table_exists(cr, "perf_agg_dirty_order"):
+        return 0
     parts = [
         sql.SQL(
             "SELECT o.company_id, o.date_order::date, {source} FROM ids "
@@ -207,10 +209,8 @@ def fold_order_log(cr):
             states=sql.Literal(list(states)),
         )
         for table, (orders, states) in LINE_TABLES.items()
-        if _table_exists(cr, orders)
+        if schema.table_exists(cr, orders)
     ]
-    if not _table_exists(cr, "perf_agg_dirty_order"):
-        return 0
     if not parts:
         cr.execute("DELETE FROM perf_agg_dirty_order")
         return 0
@@ -223,11 +223,6 @@ def fold_order_log(cr):
             "SELECT count(*) FROM ids"
         ).format(union=sql.SQL(" UNION ALL ").join(parts))
     )
-    return cr.fetchone()[0]
-
-
-def _table_exists(cr, table):
-    cr.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
     return cr.fetchone()[0]
 
 
@@ -249,7 +244,7 @@ def attach(cr, tables=None):
     now watched. Missing tables (module not installed) are skipped."""
     done = []
     for table in tables or SOURCES:
-        if not _table_exists(cr, table):
+        if not schema.table_exists(cr, table):
             continue
         cr.execute(_function_sql(table))
         for event, clause in _EVENTS.items():
@@ -270,7 +265,7 @@ def attach(cr, tables=None):
 def detach(cr, tables=None):
     """Remove the triggers and their functions (uninstall, benchmarks)."""
     for table in tables or SOURCES:
-        if _table_exists(cr, table):
+        if schema.table_exists(cr, table):
             for event in _EVENTS:
                 cr.execute(
                     sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {table}").format(
@@ -291,5 +286,5 @@ def missing(cr):
     return [
         table
         for table in SOURCES
-        if _table_exists(cr, table) and have.get(table, set()) != set(_EVENTS)
+        if schema.table_exists(cr, table) and have.get(table, set()) != set(_EVENTS)
     ]
