@@ -32,7 +32,7 @@ SOURCE_TABLES = (
     "uom_uom",
     "res_company",
     "res_partner",
-    # Amounts of several companies are converted at today's rate (see ``factors``).
+    # Amounts of several companies are converted at today's rate (see ``currency``).
     "res_currency_rate",
 )
 MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
@@ -71,11 +71,6 @@ def currency(env):
         cid: Currency._get_conversion_rate(Currency.browse(cur), to, env.company)
         for cid, cur in others.items()
     }, name
-
-
-def factors(env):
-    """The conversion factors of :func:`currency`."""
-    return currency(env)[0]
 
 
 def ask(tool, grain, params, limit=None):

@@ -83,7 +83,7 @@ class PerfSalesDaily(models.Model):
     @property
     def _table_query(self):
         table = self.env.context.get("perf_sales_source")
-        factors = tools.factors(self.env)
+        factors = tools.currency(self.env)[0]
         if table not in reports.VIEW_ROUTES:
             if not factors:
                 return None  # the table itself
