@@ -12,7 +12,7 @@ baseline is a real Odoo database's), then:
    writer inserts sale order lines without pause; reports the writer's longest insert, the
    build time per index, and that every index ended valid;
 3. every query again with the candidates: the ratio per query; a candidate stays in the
-   catalogue only at >= 5x (``perf_indexes/engine/catalogue.py``);
+   catalogue only at >= 5x (``perf_indexes/engine/default_indexes.py``);
 4. the health report (every check) on the same database grown to >= 1,000 indexes.
 
 Medians of several runs on a noisy 2-core machine: read ratios, not absolute times.
@@ -32,7 +32,7 @@ from bench.stats import line, median, timed
 from tests.engine.helpers import engine
 
 builder = engine("perf_indexes", "builder")
-catalogue = engine("perf_indexes", "catalogue")
+default_indexes = engine("perf_indexes", "default_indexes")
 declaration = engine("perf_indexes", "declaration")
 health = engine("perf_indexes", "health")
 settings = engine("perf_indexes", "settings")
@@ -463,7 +463,7 @@ def main():
         for query, ms in before.items():
             print(line(query, ms))
 
-        definitions = [declaration.IndexDef.from_dict(c) for c in catalogue.CANDIDATES]
+        definitions = [declaration.IndexDef.from_dict(c) for c in default_indexes.CANDIDATES]
         results, writer, total = build_catalogue(dsn, definitions)
         print(f"\nbuild of {len(definitions)} candidates while a writer inserts sale order lines")
         for definition in definitions:
@@ -495,16 +495,16 @@ def main():
         print(f"\nqueries with the candidates (median of {args.runs}):")
         after = measure_queries(conn, params, args.runs)
         kept = []
-        for c in catalogue.CANDIDATES:
+        for c in default_indexes.CANDIDATES:
             ratio = before[c["query"]] / after[c["query"]]
-            verdict = "KEEP" if ratio >= catalogue.MIN_GAIN else "drop (< 5x)"
-            if ratio >= catalogue.MIN_GAIN:
+            verdict = "KEEP" if ratio >= default_indexes.MIN_GAIN else "drop (< 5x)"
+            if ratio >= default_indexes.MIN_GAIN:
                 kept.append(c["name"])
             print(
                 f"  {c['query']:<26} {before[c['query']]:9.2f} ms -> {after[c['query']]:9.2f} ms"
                 f"  {ratio:6.2f}x  {c['name']}: {verdict}"
             )
-        print(f"  candidates reaching {catalogue.MIN_GAIN:.0f}x: {kept or 'none'}")
+        print(f"  candidates reaching {default_indexes.MIN_GAIN:.0f}x: {kept or 'none'}")
 
         count = grow_to_indexes(conn, 1000)
         with conn.cursor() as cr:

@@ -8,9 +8,9 @@ request-like transaction (run, then COMMIT); the figure is the median of round m
 import statistics
 import time
 
-from odoo.addons.perf_cache import runtime
-from odoo.addons.perf_core import connections
+from odoo.addons.perf_cache.runtime import cache_state
 from odoo.addons.perf_core.engine.redis_conn import RedisConnector
+from odoo.addons.perf_core.runtime import connections
 
 ROUNDS, PER_ROUND = 5, 60
 ROWS = 300_000
@@ -52,7 +52,7 @@ def live_policy(ttl):
 
 
 def without_redis():
-    runtime.memory(cr.dbname, 500, 32 << 20, 10).clear()
+    cache_state.memory(cr.dbname, 500, 32 << 20, 10).clear()
 
 
 real_redis = connections.redis()
@@ -64,12 +64,12 @@ for _round in range(ROUNDS):
     tool.run({})
     cr.commit()
     results["hit_memory"].append(timed())
-    results["hit_redis"].append(timed(prepare=lambda: runtime.reset()))
+    results["hit_redis"].append(timed(prepare=lambda: cache_state.reset()))
     connections._redis = RedisConnector("")  # PostgreSQL tier alone
-    runtime.reset()
-    results["hit_db"].append(timed(prepare=lambda: runtime.reset()))
+    cache_state.reset()
+    results["hit_db"].append(timed(prepare=lambda: cache_state.reset()))
     connections._redis = real_redis
-    runtime.reset()
+    cache_state.reset()
 
 live = statistics.median(results["live"])
 print("perf_cache run() end to end in Odoo 17 (tool summing 300,000 rows; run + commit)")

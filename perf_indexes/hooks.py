@@ -1,18 +1,18 @@
 """Install and uninstall: thin glue around the declarations and the engine."""
 
-from . import runtime
-from .engine import builder
+from .engine import builder, outcomes
+from .runtime import build_queue
 
 
 def post_init_hook(env):
     """Record the catalogue; the builds run after the install transaction commits.
 
     ``CREATE INDEX CONCURRENTLY`` is impossible inside this transaction: the records are
-    created ``pending`` and :func:`runtime.schedule` starts the builder after commit (the
+    created ``pending`` and :func:`build_queue.schedule` starts the builder after commit (the
     verify cron is also triggered, for a server whose install ran with --stop-after-init).
     """
     env["perf.index"]._sync_declarations()
-    runtime.schedule(env)
+    build_queue.schedule(env)
     env.ref("perf_indexes.perf_index_cron_verify")._trigger()
 
 
@@ -29,15 +29,6 @@ def uninstall_hook(env):
         "SELECT name, index_oid, built_signature, declared_signature, state FROM perf_index "
         "WHERE index_oid IS NOT NULL OR state = 'building'"
     )
-    owned = [
-        {
-            "name": name,
-            "oid": int(oid) if oid else None,
-            "signature": built,
-            "declared_signature": declared,
-            "building": state == "building",
-        }
-        for name, oid, built, declared, state in env.cr.fetchall()
-    ]
+    owned = [outcomes.owner_state(*row) for row in env.cr.fetchall()]
     timeout = env["ir.config_parameter"]._perf_get_setting("perf_indexes.lock_timeout_ms")
     return builder.drop_owned_in_transaction(env.cr, owned, timeout)

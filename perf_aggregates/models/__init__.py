@@ -5,6 +5,7 @@ from . import (
     perf_agg_run,
     perf_product_dim,
     perf_sales_daily,
+    perf_sales_tool,
     perf_stock_reports,
     perf_tool_dead_stock,
     perf_tool_sales_by_category,

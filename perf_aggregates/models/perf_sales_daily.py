@@ -23,7 +23,6 @@ from odoo.models import parse_read_group_spec
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .. import tools
 from ..engine import reports, schema, triggers
 
 CHANNELS = [("online", "Online"), ("pos", "Point of Sale")]
@@ -83,7 +82,7 @@ class PerfSalesDaily(models.Model):
     @property
     def _table_query(self):
         table = self.env.context.get("perf_sales_source")
-        factors = tools.currency(self.env)[0]
+        factors = self.env["perf.sales.tool"]._sales_currency()[0]
         if table not in reports.VIEW_ROUTES:
             if not factors:
                 return None  # the table itself

@@ -8,7 +8,6 @@ per template; sell-through per season code over every aggregated day. The tools
 
 from odoo import fields, models
 
-from .. import tools
 from ..engine import reports
 
 
@@ -30,7 +29,9 @@ class PerfDeadStock(models.Model):
     def _table_query(self):
         days = self.env["perf.tool.mixin"]._perf_setting("perf_aggregates.dead_stock_days")
         today = fields.Date.context_today(self)
-        return reports.dead_stock_view_sql(self.env.cr, tools.company_ids(self.env), days, today)
+        return reports.dead_stock_view_sql(
+            self.env.cr, self.env["perf.sales.tool"]._sales_company_ids(), days, today
+        )
 
 
 class PerfSeasonSellThrough(models.Model):
@@ -53,4 +54,6 @@ class PerfSeasonSellThrough(models.Model):
 
     @property
     def _table_query(self):
-        return reports.sell_through_view_sql(self.env.cr, tools.company_ids(self.env))
+        return reports.sell_through_view_sql(
+            self.env.cr, self.env["perf.sales.tool"]._sales_company_ids()
+        )

@@ -4,18 +4,15 @@ from odoo import fields, models
 
 from odoo.addons.perf_core.engine.params import Param
 
-from .. import tools
 from ..engine import reports
 
 
 class PerfToolDeadStock(models.AbstractModel):
     _name = "perf.tool.dead_stock"
-    _inherit = "perf.tool.mixin"
+    _inherit = "perf.sales.tool"
     _description = "Dead stock"
     _tool_ttl = 3600
-    _tool_scope = "company"
     _tool_tables = ("perf_product_dim", "perf_sales_daily")
-    _tool_group = "sales_team.group_sale_salesman"
     _tool_params = {
         "days": Param("int", min=1, max=3650),
         "limit": Param("int", default=100, min=1, max=10000),
@@ -25,9 +22,9 @@ class PerfToolDeadStock(models.AbstractModel):
         days = params.get("days") or self._perf_setting("perf_aggregates.dead_stock_days")
         today = fields.Date.context_today(self)
         rows = reports.dead_stock(
-            self.env.cr, tools.company_ids(self.env), days, today, params["limit"]
+            self.env.cr, self._sales_company_ids(), days, today, params["limit"]
         )
-        label = tools.names(self.env, "product.template", [r[0] for r in rows])
+        label = self._sales_names("product.template", [r[0] for r in rows])
         return {
             "columns": ["product_tmpl_id", "product", "qty_on_hand", "stock_value", "last_sale"],
             "rows": [

@@ -7,8 +7,8 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from .. import runtime
 from ..engine import generations, tiers
+from ..runtime import cache_state
 
 _logger = logging.getLogger(__name__)
 
@@ -140,6 +140,6 @@ class PerfCacheEntry(models.Model):
             except psycopg2.errors.SerializationFailure:
                 # A concurrent compaction won; the next run folds what is left.
                 _logger.info("Cache purge: generation log compaction skipped (concurrent run)")
-        runtime.flush(dbname=self.env.cr.dbname)
+        cache_state.flush(dbname=self.env.cr.dbname)
         _logger.info("Cache purge: %s expired entries, %s generation rows folded", total, folded)
         return total

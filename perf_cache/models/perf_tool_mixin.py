@@ -10,9 +10,9 @@ import logging
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
-from .. import runtime
 from ..engine import codec, generations, keys
 from ..engine.cache import TieredCache
+from ..runtime import cache_state
 from .perf_cache_entry import EPOCH_ALL, epoch_company, epoch_tool
 
 _logger = logging.getLogger(__name__)
@@ -75,13 +75,13 @@ class PerfToolMixin(models.AbstractModel):
         """This process's tiered cache, configured from the current settings."""
         dbname = self.env.cr.dbname
         get = self._cache_setting
-        memory = runtime.memory(
+        memory = cache_state.memory(
             dbname,
             get("perf_cache.memory_entries"),
             get("perf_cache.memory_mb") * 1024 * 1024,
             get("perf_cache.memory_ttl_s"),
         )
-        stats = runtime.stats_buffer(dbname)
+        stats = cache_state.stats_buffer(dbname)
         tool = self._tool_name()
 
         def stat(outcome, nbytes=0, stored=0, calls=1):
@@ -90,8 +90,8 @@ class PerfToolMixin(models.AbstractModel):
 
         return TieredCache(
             memory,
-            runtime.redis(),
-            runtime.hit_buffer(dbname),
+            cache_state.redis(),
+            cache_state.hit_buffer(dbname),
             self.env.registry.cursor,
             stat=stat,
             max_payload_bytes=get("perf_cache.max_payload_kb") * 1024,
@@ -156,7 +156,7 @@ class PerfToolMixin(models.AbstractModel):
         call["cache_outcome"] = outcome
         if self.env.registry.in_test_mode():
             # No background writer in tests: write hits and statistics in the test transaction.
-            runtime.flush(dbname=self.env.cr.dbname, cursor=self.env.registry.cursor)
+            cache_state.flush(dbname=self.env.cr.dbname, cursor=self.env.registry.cursor)
         return result
 
     # ------------------------------------------------------------------------------------------

@@ -28,12 +28,11 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.api import Transaction
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.sql_db import db_connect
 
-from .. import connections
 from ..engine import calllog, querycount, slots, timeout
 from ..engine import params as tool_params
 from ..engine import settings as engine_settings
+from ..runtime import call_log, connections
 
 _logger = logging.getLogger(__name__)
 
@@ -257,7 +256,7 @@ class PerfToolMixin(models.AbstractModel):
             reason = "replica circuit open"
         else:
             try:
-                replica_cr = db_connect(router.dsn, allow_uri=True).cursor()
+                replica_cr = connections.replica_cursor(router)
             except psycopg2.Error as error:
                 router.breaker.failure(error)
                 reason = f"replica unreachable: {error}"
@@ -307,18 +306,11 @@ class PerfToolMixin(models.AbstractModel):
         values = {k: v for k, v in call.items() if k in calllog.COLUMNS}
         registry = self.env.registry
         if values.get("status") == "ok" and not registry.in_test_mode():
-            buffer = connections.call_buffer(self.env.cr.dbname)
+            buffer = call_log.call_buffer(self.env.cr.dbname)
             if buffer.append(values):
-                connections.flush_call_log(self.env.cr.dbname, force=False)
+                call_log.flush_call_log(self.env.cr.dbname, force=False)
             return
-        try:
-            # We open this cursor, so committing it is ours to do (on leaving the block).
-            with registry.cursor() as log_cr:
-                # A lost log row on a crash is acceptable; waiting for the WAL flush is not.
-                log_cr.execute("SET LOCAL synchronous_commit = off")
-                calllog.insert_call(log_cr, values)
-        except psycopg2.Error:
-            _logger.exception("Could not log the call of %s", self._name)
+        call_log.write_now(registry, values)
 
     # ------------------------------------------------------------------------------------------
     # Settings

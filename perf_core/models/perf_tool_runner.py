@@ -5,8 +5,8 @@ import logging
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import connections
 from ..engine import slots
+from ..runtime import connections
 from .perf_tool_mixin import TOOL_PREFIX
 
 _logger = logging.getLogger(__name__)
@@ -94,13 +94,17 @@ class PerfToolRunner(models.AbstractModel):
 
     @api.model
     def _tool_model_names(self):
-        """Names of every concrete model inheriting perf.tool.mixin (directly or not)."""
-        names, todo = set(), ["perf.tool.mixin"]
+        """Names of every tool: the models named ``perf.tool.*`` inheriting perf.tool.mixin
+        (directly or through a shared base such as ``perf.sales.tool``, which is not a tool
+        itself)."""
+        names, seen, todo = set(), set(), ["perf.tool.mixin"]
         while todo:
             for child in self.env.registry[todo.pop()]._inherit_children:
-                if child not in names and child in self.env:
-                    names.add(child)
+                if child not in seen and child in self.env:
+                    seen.add(child)
                     todo.append(child)
+                    if child.startswith(TOOL_PREFIX):
+                        names.add(child)
         return sorted(names)
 
     @api.model

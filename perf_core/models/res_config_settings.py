@@ -3,8 +3,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .. import connections
 from ..engine import settings as engine_settings
+from ..runtime import connections
 
 _DEFAULTS = {key: spec[0] for key, spec in engine_settings.SETTINGS.items()}
 

@@ -9,7 +9,7 @@ queue long in front of other sessions) and ``statement_timeout = 0`` (a build ma
 minutes). A lock timeout or deadlock leaves an INVALID index: it is dropped concurrently
 and the build retried with exponential back-off. Nothing is ever guarded by
 ``IF NOT EXISTS`` (it would silently keep an invalid or different index): the catalog is
-read, ownership checked (:func:`catalog.is_owned`), and the outcome verified.
+read, ownership checked (:func:`pg_catalog.is_owned`), and the outcome verified.
 """
 
 import time
@@ -17,7 +17,7 @@ import time
 import psycopg2
 from psycopg2 import errorcodes, sql
 
-from . import catalog
+from . import pg_catalog
 from .declaration import NEW_SUFFIX, OLD_SUFFIX
 from .settings import ERROR_TEXT_MAX, MAX_BACKOFF_MS
 
@@ -80,27 +80,27 @@ def inspect(cr, definition, record=None):
     """
     record = dict(record or {}, name=definition.name)
     out = {"status": None, "signature": None, "live": None, "reason": None, "error": None}
-    if not catalog.table_oid(cr, definition.table):
+    if not pg_catalog.table_oid(cr, definition.table):
         out.update(status="skipped", reason=f'table "{definition.table}" does not exist')
         return out
-    missing = catalog.missing_columns(cr, definition.table, definition.plain_columns())
+    missing = pg_catalog.missing_columns(cr, definition.table, definition.plain_columns())
     if missing:
         names = ", ".join(f'"{c}"' for c in missing)
         out.update(status="skipped", reason=f'table "{definition.table}" has no column {names}')
         return out
-    signature, code, text = catalog.probe(cr, definition)
+    signature, code, text = pg_catalog.probe(cr, definition)
     if signature is None:
-        if code in catalog.MISSING_CODES:
+        if code in pg_catalog.MISSING_CODES:
             out.update(status="skipped", reason=text)
         else:
             out.update(status="failed", error=text)
         return out
     out["signature"] = signature
-    live = catalog.live_index(cr, definition.name)
+    live = pg_catalog.live_index(cr, definition.name)
     out["live"] = live
     if live is None:
         out["status"] = "missing"
-    elif not catalog.is_owned(live, record, signature):
+    elif not pg_catalog.is_owned(live, record, signature):
         what = "an index" if live["is_index"] else "a relation"
         out.update(
             status="refused",
@@ -181,27 +181,27 @@ def _finish(conn, definition, out, analyze=True):
     if out["state"] != "valid":
         return out
     with conn.cursor() as cr:
-        live = catalog.live_index(cr, definition.name)
+        live = pg_catalog.live_index(cr, definition.name)
         if not live or not live["valid"]:
             out.update(state="invalid", error="the index is not valid after its build")
             return out
-        if live["comment"] != catalog.marker(definition.name):
+        if live["comment"] != pg_catalog.marker(definition.name):
             try:
                 cr.execute(
                     sql.SQL("COMMENT ON INDEX {} IS {}").format(
                         sql.Identifier(definition.name),
-                        sql.Literal(catalog.marker(definition.name)),
+                        sql.Literal(pg_catalog.marker(definition.name)),
                     )
                 )
             except psycopg2.Error as error:
-                out["warning"] = f"comment not set: {catalog.error_text(error)}"
+                out["warning"] = f"comment not set: {pg_catalog.error_text(error)}"
         if analyze:
             # Expression indexes get their own statistics, and the planner its fresh counts.
             try:
                 cr.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(definition.table)))
                 out["analyzed"] = True
             except psycopg2.Error as error:
-                out["warning"] = f"ANALYZE not run: {catalog.error_text(error)}"
+                out["warning"] = f"ANALYZE not run: {pg_catalog.error_text(error)}"
         out.update(oid=live["oid"], signature=live["signature"], size=live["size"])
     return out
 
@@ -219,12 +219,12 @@ def _create(conn, definition, name, signature, attempts, backoff_ms, sleep):
             try:
                 cr.execute(definition.create_sql(name=name))
             except psycopg2.Error as error:
-                code, text = error.pgcode, catalog.error_text(error)
+                code, text = error.pgcode, pg_catalog.error_text(error)
                 if conn.closed:
                     # Killed or disconnected: a leftover INVALID index is recognised (our
                     # "building" mark + its definition) and rebuilt by the next verification.
                     return _result("failed", attempts=attempt, error=f"{text} (connection lost)")
-                leftover = catalog.live_index(cr, name)
+                leftover = pg_catalog.live_index(cr, name)
                 if leftover and leftover["is_index"] and not leftover["valid"]:
                     # Ours: the name was free when we started (inspect said "missing").
                     drop_error = _drop_concurrently(conn, name, attempts, backoff_ms, sleep)
@@ -259,7 +259,7 @@ def _drop_concurrently(conn, name, attempts=3, backoff_ms=1000, sleep=time.sleep
                 if error.pgcode in RETRY_CODES and attempt < attempts:
                     _pause(sleep, backoff_ms, attempt)
                     continue
-                return catalog.error_text(error)
+                return pg_catalog.error_text(error)
     return "no attempt left"  # pragma: no cover
 
 
@@ -269,11 +269,11 @@ def _swap(conn, definition, found, record, retry):
     old_name = definition.temp_name(OLD_SUFFIX)
     with conn.cursor() as cr:
         for leftover_name in (new_name, old_name):
-            leftover = catalog.live_index(cr, leftover_name)
+            leftover = pg_catalog.live_index(cr, leftover_name)
             if not leftover:
                 continue
             ours = leftover["is_index"] and (
-                leftover["comment"] == catalog.marker(definition.name)
+                leftover["comment"] == pg_catalog.marker(definition.name)
                 or (record or {}).get("oid") == leftover["oid"]
                 or (not leftover["valid"] and leftover["signature"] == found["signature"])
             )
@@ -314,7 +314,7 @@ def _swap(conn, definition, found, record, retry):
             return _result(
                 "failed",
                 error=f"new definition built as {new_name} but not swapped: "
-                f"{catalog.error_text(error)}",
+                f"{pg_catalog.error_text(error)}",
             )
         finally:
             conn.autocommit = True
@@ -331,10 +331,10 @@ def _swap(conn, definition, found, record, retry):
 
 
 def _check_action(cr, name, record, confirm):
-    live = catalog.live_index(cr, name)
+    live = pg_catalog.live_index(cr, name)
     if not live or not live["is_index"]:
         raise Refused(f'no index named "{name}"')
-    if catalog.is_owned(live, dict(record or {}, name=name)):
+    if pg_catalog.is_owned(live, dict(record or {}, name=name)):
         return live
     if confirm != name:
         raise Refused(
@@ -360,7 +360,7 @@ def drop(
     """
     prepare_session(conn, lock_timeout_ms)
     with conn.cursor() as cr:
-        if catalog.live_index(cr, name) is None:
+        if pg_catalog.live_index(cr, name) is None:
             return None  # already gone (e.g. with its table): nothing to do
         _check_action(cr, name, record, confirm)
     return _drop_concurrently(conn, name, attempts, backoff_ms, sleep)
@@ -390,12 +390,12 @@ def rebuild(
                 error = None
                 break
             except psycopg2.Error as exc:
-                error = catalog.error_text(exc)
+                error = pg_catalog.error_text(exc)
                 if exc.pgcode in RETRY_CODES and attempt < attempts:
                     _pause(sleep, backoff_ms, attempt)
                     continue
                 break
-        return catalog.live_index(cr, name), error
+        return pg_catalog.live_index(cr, name), error
 
 
 def drop_owned_in_transaction(cr, owned, lock_timeout_ms=3000):
@@ -409,8 +409,8 @@ def drop_owned_in_transaction(cr, owned, lock_timeout_ms=3000):
     cr.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(lock_timeout_ms)}ms",))
     dropped = []
     for record in owned:
-        live = catalog.live_index(cr, record["name"])
-        if live and catalog.is_owned(live, record):
+        live = pg_catalog.live_index(cr, record["name"])
+        if live and pg_catalog.is_owned(live, record):
             cr.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(record["name"])))
             dropped.append(record["name"])
     return dropped

@@ -6,7 +6,7 @@ predicate and a method. Identifiers are checked here and always quoted with
 :class:`psycopg2.sql.Identifier`. Expressions and predicates are SQL fragments: a lexical
 guard makes sure each is one balanced expression (no statement separator, comment, dollar
 quote or backslash escape), then PostgreSQL itself parses and checks the exact DDL on an
-empty copy of the table (:func:`perf_indexes.engine.catalog.probe`), so its own error text
+empty copy of the table (:func:`perf_indexes.engine.pg_catalog.probe`), so its own error text
 (subquery in a predicate, mutable function, unknown column) is what the user sees. Only
 fragments that passed both are ever composed with :class:`psycopg2.sql.SQL`.
 """

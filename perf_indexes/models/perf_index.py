@@ -6,10 +6,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
 
-from .. import runtime
-from ..engine import builder, catalog, catalogue
+from ..engine import builder, default_indexes, outcomes, pg_catalog
 from ..engine import settings as index_settings
 from ..engine.declaration import METHODS, DeclarationError, IndexDef
+from ..runtime import build_queue
 
 _logger = logging.getLogger(__name__)
 
@@ -109,12 +109,12 @@ class PerfIndex(models.Model):
                 raise ValidationError(
                     _("Index %(name)s is refused: %(error)s", name=record.name, error=error)
                 ) from None
-            if not catalog.table_oid(self.env.cr, definition.table):
+            if not pg_catalog.table_oid(self.env.cr, definition.table):
                 continue
             # PostgreSQL refusing the probe is an expected answer, not a bad query to log.
             with mute_logger("odoo.sql_db"):
-                _signature, code, text = catalog.probe(self.env.cr, definition)
-            if code and code not in catalog.MISSING_CODES:
+                _signature, code, text = pg_catalog.probe(self.env.cr, definition)
+            if code and code not in pg_catalog.MISSING_CODES:
                 raise ValidationError(
                     _(
                         "Index %(name)s is refused by PostgreSQL: %(error)s",
@@ -134,7 +134,7 @@ class PerfIndex(models.Model):
             if module and not vals.get("module"):
                 vals["module"] = module
         records = super().create(vals_list)
-        runtime.schedule(self.env)
+        build_queue.schedule(self.env)
         return records
 
     def write(self, vals):
@@ -142,13 +142,13 @@ class PerfIndex(models.Model):
             vals = dict(vals, state="pending", error=False, reason=False)
         result = super().write(vals)
         if vals.get("state") == "pending" or vals.get("active"):
-            runtime.schedule(self.env)
+            build_queue.schedule(self.env)
         return result
 
     def unlink(self):
         """Forget declarations; the indexes we built are dropped concurrently after commit."""
         for record in self.filtered("index_oid"):
-            runtime.schedule(self.env, ("drop", record.name, None))
+            build_queue.schedule(self.env, ("drop", record.name, None))
         return super().unlink()
 
     # ------------------------------------------------------------------------------------
@@ -165,14 +165,14 @@ class PerfIndex(models.Model):
         for record in self:
             if record.state != "valid":
                 raise UserError(_("Index %s is not built: build it instead.", record.name))
-            runtime.schedule(self.env, ("rebuild", record.name, None))
+            build_queue.schedule(self.env, ("rebuild", record.name, None))
         return self._notify(_("Rebuild queued for %s index(es).", len(self)))
 
     def action_drop(self):
         """Drop our indexes concurrently and archive their declarations (no rebuild)."""
         for record in self:
             if record.index_oid:
-                runtime.schedule(self.env, ("drop", record.name, None))
+                build_queue.schedule(self.env, ("drop", record.name, None))
         self.write({"active": False})
         return self._notify(_("Drop queued for %s index(es).", len(self)))
 
@@ -205,7 +205,7 @@ class PerfIndex(models.Model):
         (or declares ``perf.index`` records in a data file). Declarations whose table is not
         there (module not installed) are kept and skipped until it appears.
         """
-        return [dict(values) for values in catalogue.CATALOGUE]
+        return [dict(values) for values in default_indexes.CATALOGUE]
 
     def _register_hook(self):
         """A module installed after us may declare indexes by code: let the verify cron
@@ -254,7 +254,7 @@ class PerfIndex(models.Model):
         return created
 
     # ------------------------------------------------------------------------------------
-    # Build plumbing (called by runtime.process, in short transactions of its own)
+    # Build plumbing (called by build_queue.process, in short transactions of its own)
     # ------------------------------------------------------------------------------------
 
     def _definition(self):
@@ -274,13 +274,13 @@ class PerfIndex(models.Model):
     def _owner_state(self):
         """What the toolkit remembers of its index (for ownership checks)."""
         self.ensure_one()
-        return {
-            "name": self.name,
-            "oid": int(self.index_oid) if self.index_oid else None,
-            "signature": self.built_signature or None,
-            "declared_signature": self.declared_signature or None,
-            "building": self.state == "building",
-        }
+        return outcomes.owner_state(
+            self.name,
+            self.index_oid,
+            self.built_signature,
+            self.declared_signature,
+            self.state,
+        )
 
     @api.model
     def _build_options(self):
@@ -316,29 +316,8 @@ class PerfIndex(models.Model):
 
     def _apply_result(self, result):
         """Record a builder outcome (:func:`perf_indexes.engine.builder.ensure`)."""
+        vals = outcomes.build_values(result, fields.Datetime.now())
         for record in self:
-            vals = {
-                "state": result["state"],
-                "reason": result.get("reason") or False,
-                "error": result.get("error") or result.get("warning") or False,
-                "attempts": result.get("attempts") or 0,
-                "last_verified": fields.Datetime.now(),
-            }
-            if result.get("build_s") is not None:
-                vals["last_build_s"] = result["build_s"]
-            if result["state"] == "valid":
-                vals.update(
-                    index_oid=str(result["oid"]),
-                    built_signature=result["signature"],
-                    declared_signature=result["signature"],
-                    size_bytes=result["size"] or 0,
-                    drift=False,
-                )
-            elif result.get("oid"):
-                vals["index_oid"] = str(result["oid"])  # an invalid leftover that is ours
-            elif result.get("action") == "refused":
-                # Never ours: forget any oid so nothing of it is ever dropped.
-                vals.update(index_oid=False, built_signature=False)
             super(PerfIndex, record).write(vals)
 
     @api.model
@@ -348,25 +327,10 @@ class PerfIndex(models.Model):
             return
         if error:
             record.write({"error": _("%(kind)s failed: %(error)s", kind=kind, error=error)})
-        elif kind == "drop":
-            record.write(
-                {
-                    "index_oid": False,
-                    "built_signature": False,
-                    "size_bytes": 0,
-                    "state": "pending",
-                    "error": False,
-                }
-            )
-        elif live:
-            record.write(
-                {
-                    "index_oid": str(live["oid"]),
-                    "built_signature": live["signature"],
-                    "size_bytes": live["size"],
-                    "error": False,
-                }
-            )
+            return
+        vals = outcomes.job_values(kind, live)
+        if vals:
+            record.write(vals)
 
     # ------------------------------------------------------------------------------------
     # Verification (cron)
@@ -382,7 +346,7 @@ class PerfIndex(models.Model):
         """Record drift, missing and invalid indexes (read-only on the catalog)."""
         cr = self.env.cr
         needs_build = False
-        builder_running = runtime.builder_running(cr)
+        builder_running = build_queue.builder_running(cr)
         for record in self:
             try:
                 definition = record._definition()
@@ -391,45 +355,38 @@ class PerfIndex(models.Model):
                 continue
             with mute_logger("odoo.sql_db"):  # a refused probe is an answer, not an error
                 found = builder.inspect(cr, definition, record._owner_state())
-            status = found["status"]
-            vals = {"last_verified": fields.Datetime.now(), "drift": False}
             live = found["live"]
-            if status == "valid":
-                scans, size = catalog.usage(cr, live["oid"])
-                vals.update(
-                    state="valid",
-                    scans=scans,
-                    size_bytes=size,
-                    error=False,
-                    reason=False,
-                    index_oid=str(live["oid"]),
-                    built_signature=live["signature"],
-                )
-            elif status == "skipped":
-                vals.update(state="skipped", reason=found["reason"])
-            elif status in ("failed", "refused"):
-                vals.update(state="failed", error=found["error"])
-            elif record.state == "building" and builder_running:
-                continue  # a builder is on it; a dead one's index shows up as invalid later
-            else:
-                needs_build = True
-                vals["state"] = "invalid" if status == "invalid" else "pending"
-                if status == "missing" and record.index_oid:
-                    vals["drift"] = _("The index was dropped outside perf_indexes.")
-                    vals.update(index_oid=False, built_signature=False)
-                elif status == "changed":
-                    vals["drift"] = _(
-                        "Declared: %(declared)s\nIn the database: %(live)s",
-                        declared=found["signature"],
-                        live=live["signature"],
-                    )
-                elif status == "invalid":
-                    vals["drift"] = _("The index is INVALID (a failed or killed build).")
-                vals["declared_signature"] = found["signature"]
+            usage = pg_catalog.usage(cr, live["oid"]) if found["status"] == "valid" else None
+            vals, drift, build = outcomes.verify_values(
+                found,
+                record.state,
+                bool(record.index_oid),
+                builder_running,
+                usage,
+                fields.Datetime.now(),
+            )
+            if vals is None:
+                continue
+            if drift:
+                vals["drift"] = record._drift_text(*drift)
+            needs_build = needs_build or build
             super(PerfIndex, record).write(vals)
         if needs_build:
-            runtime.schedule(self.env)
+            build_queue.schedule(self.env)
         return True
+
+    @api.model
+    def _drift_text(self, kind, details):
+        """The user's words for a drift found by :func:`outcomes.verify_values`."""
+        if kind == outcomes.DRIFT_DROPPED:
+            return _("The index was dropped outside perf_indexes.")
+        if kind == outcomes.DRIFT_CHANGED:
+            return _(
+                "Declared: %(declared)s\nIn the database: %(live)s",
+                declared=details["declared"],
+                live=details["live"],
+            )
+        return _("The index is INVALID (a failed or killed build).")
 
     @api.model
     def _apply_verify_interval(self):

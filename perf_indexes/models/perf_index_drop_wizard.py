@@ -3,8 +3,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .. import runtime
-from ..engine import catalog
+from ..engine import pg_catalog
+from ..runtime import build_queue
 
 
 class PerfIndexDropWizard(models.TransientModel):
@@ -43,8 +43,8 @@ class PerfIndexDropWizard(models.TransientModel):
             .with_context(active_test=False)
             .search([("name", "=", index_name)], limit=1)
         )
-        live = catalog.live_index(self.env.cr, index_name)
-        return bool(record and live and catalog.is_owned(live, record._owner_state()))
+        live = pg_catalog.live_index(self.env.cr, index_name)
+        return bool(record and live and pg_catalog.is_owned(live, record._owner_state()))
 
     def action_confirm(self):
         self.ensure_one()
@@ -57,7 +57,7 @@ class PerfIndexDropWizard(models.TransientModel):
                 )
             )
         confirm = None if owned else self.index_name
-        runtime.schedule(self.env, (self.operation, self.index_name, confirm))
+        build_queue.schedule(self.env, (self.operation, self.index_name, confirm))
         if self.operation == "drop" and owned:
             self.env["perf.index"].search([("name", "=", self.index_name)]).write({"active": False})
         return {

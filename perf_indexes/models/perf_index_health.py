@@ -2,7 +2,7 @@
 
 from odoo import _, api, fields, models
 
-from ..engine import advisor, catalog, health
+from ..engine import advisor, health, pg_catalog
 
 CHECK_SELECTION = [
     ("unused", "Unused"),
@@ -123,8 +123,8 @@ class PerfIndexHealth(models.Model):
         record = owned.get(name)
         if not name or not record:
             return False
-        live = catalog.live_index(self.env.cr, name)
-        return catalog.is_owned(live, record._owner_state())
+        live = pg_catalog.live_index(self.env.cr, name)
+        return pg_catalog.is_owned(live, record._owner_state())
 
     def action_open_drop(self):
         self.ensure_one()

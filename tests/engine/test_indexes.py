@@ -15,7 +15,7 @@ from psycopg2 import sql
 from tests.engine.helpers import engine
 
 declaration = engine("perf_indexes", "declaration")
-catalog = engine("perf_indexes", "catalog")
+pg_catalog = engine("perf_indexes", "pg_catalog")
 builder = engine("perf_indexes", "builder")
 health = engine("perf_indexes", "health")
 settings = engine("perf_indexes", "settings")
@@ -68,7 +68,7 @@ def decl(**values):
 
 def live(conn, name):
     with conn.cursor() as cr:
-        return catalog.live_index(cr, name)
+        return pg_catalog.live_index(cr, name)
 
 
 def owned_state(result, name):
@@ -134,7 +134,7 @@ def test_postgresql_refuses_with_its_own_text(admin, values, message):
 def test_probe_leaves_nothing_behind(admin):
     admin.autocommit = False
     with admin.cursor() as cr:
-        signature, code, _text = catalog.probe(cr, decl())
+        signature, code, _text = pg_catalog.probe(cr, decl())
         assert code is None
         assert signature == (
             "btree (order_id) INCLUDE (product_id, price_subtotal) "
@@ -158,7 +158,7 @@ def test_build_then_keep(admin, dsn):
     assert result["analyzed"]
     index = live(admin, "perf_sol_order_cover")
     assert index["valid"] and index["oid"] == result["oid"]
-    assert index["comment"] == catalog.marker("perf_sol_order_cover")
+    assert index["comment"] == pg_catalog.marker("perf_sol_order_cover")
     with admin.cursor() as cr:
         cr.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'sale_order_line'")
         assert cr.fetchone()[0] is not None
@@ -255,7 +255,7 @@ def test_rebuild_keeps_ownership_through_the_marker(admin, dsn):
     index, error = builder.rebuild(conn, "perf_sol_order_cover", state)
     assert error is None and index["valid"] and index["oid"] != first["oid"]
     # the old oid no longer matches, the marker comment and the signature do
-    assert catalog.is_owned(index, state)
+    assert pg_catalog.is_owned(index, state)
     assert builder.ensure(conn, decl(), state)["action"] == "kept"
     conn.close()
 

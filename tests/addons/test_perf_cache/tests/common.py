@@ -2,8 +2,8 @@
 
 import random
 
-from odoo.addons.perf_cache import runtime
 from odoo.addons.perf_cache.engine import generations
+from odoo.addons.perf_cache.runtime import cache_state
 from odoo.addons.perf_core.tests.common import PERF_MANAGER, PERF_USER, PerfCase
 
 
@@ -29,8 +29,8 @@ class CacheCase(PerfCase):
 
     def setUp(self):
         super().setUp()
-        runtime.reset()  # no memory-tier entry survives from another test
-        self.addCleanup(runtime.reset)
+        cache_state.reset()  # no memory-tier entry survives from another test
+        self.addCleanup(cache_state.reset)
         # Redis outlives the test transaction: a random flush epoch gives every test its own
         # keys, so no test is served another test's (or another run's) entries.
         generations.bump(self.env.cr, "__all__", weight=random.randrange(1, 10**12))

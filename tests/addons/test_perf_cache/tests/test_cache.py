@@ -5,8 +5,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import config
 
-from odoo.addons.perf_cache import runtime
-from odoo.addons.perf_core import connections
+from odoo.addons.perf_cache.runtime import cache_state
+from odoo.addons.perf_core.runtime import connections
 
 from .common import CacheCase
 
@@ -19,7 +19,7 @@ class TestCache(CacheCase):
         self.assertEqual(self.last_call("test_cache_items").cache_outcome, "miss")
         self.assertEqual(tool.run({}), first)
         self.assertEqual(self.last_call("test_cache_items").cache_outcome, "hit_memory")
-        runtime.reset()
+        cache_state.reset()
         self.assertEqual(tool.run({}), first)
         self.assertIn(self.last_call("test_cache_items").cache_outcome, ("hit_redis", "hit_db"))
         tool.run({}, refresh=True)
@@ -102,7 +102,7 @@ class TestCache(CacheCase):
             "UPDATE perf_cache_entry SET payload = '\\x1f8b0800'::bytea "
             "WHERE tool_name = 'test_cache_items'"
         )
-        runtime.reset()
+        cache_state.reset()
         # Without Redis, so the PostgreSQL tier answers (Redis still holds the good copy).
         with (
             patch.dict(config.options, perf_redis_url=""),

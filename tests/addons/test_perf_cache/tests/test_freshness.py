@@ -8,7 +8,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase, new_test_user
 
-from odoo.addons.perf_cache import runtime
+from odoo.addons.perf_cache.runtime import cache_state
 
 ITERATIONS = 1000
 
@@ -19,8 +19,8 @@ class TestFreshness(TransactionCase):
 
     def test_interleaved_orm_and_sql_writes_never_stale(self):
         db = self.env.cr.dbname
-        runtime.reset()
-        self.addCleanup(runtime.reset)
+        cache_state.reset()
+        self.addCleanup(cache_state.reset)
         with db_connect(db).cursor() as setup_cr:
             env = api.Environment(setup_cr, SUPERUSER_ID, {})
             user = new_test_user(

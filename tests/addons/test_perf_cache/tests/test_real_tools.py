@@ -5,15 +5,15 @@ import datetime
 from odoo.tests import tagged
 
 from odoo.addons.perf_aggregates.tests.common import AggregatesCase
-from odoo.addons.perf_cache import runtime
+from odoo.addons.perf_cache.runtime import cache_state
 
 
 @tagged("post_install", "-at_install")
 class TestCachedSalesTools(AggregatesCase):
     def setUp(self):
         super().setUp()
-        runtime.reset()
-        self.addCleanup(runtime.reset)
+        cache_state.reset()
+        self.addCleanup(cache_state.reset)
 
     def last_outcome(self, tool):
         call = (

@@ -5,8 +5,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import config
 
-from odoo.addons.perf_core import connections
 from odoo.addons.perf_core.engine import slots
+from odoo.addons.perf_core.runtime import connections
 
 from .common import PerfToolCase
 

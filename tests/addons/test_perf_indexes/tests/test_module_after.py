@@ -6,8 +6,8 @@ connection, exactly as the background builder does after a commit.
 
 from odoo.tests import tagged
 
-from odoo.addons.perf_indexes import runtime
-from odoo.addons.perf_indexes.engine import builder, catalog
+from odoo.addons.perf_indexes.engine import builder, pg_catalog
+from odoo.addons.perf_indexes.runtime import build_queue
 from odoo.addons.perf_indexes.tests.common import CommittedCase
 
 CODE = "test_perf_indexes_item_code_cover"
@@ -28,7 +28,7 @@ class TestModuleInstalledAfter(CommittedCase):
 
     def test_verify_builds_declarations_of_a_later_module(self):
         owned = self.step(self._reset)
-        conn = runtime.connect(self.registry.db_name)
+        conn = build_queue.connect(self.registry.db_name)
         try:
             for name, state in owned.items():
                 if state["oid"]:
@@ -48,7 +48,7 @@ class TestModuleInstalledAfter(CommittedCase):
         )
         # The verification syncs the code declarations, then the builder builds.
         self.step(lambda env: env["perf.index"]._cron_verify())
-        summary = runtime.process(self.registry.db_name)
+        summary = build_queue.process(self.registry.db_name)
         self.assertFalse(summary.get("busy"))
 
         def states(env):
@@ -62,7 +62,7 @@ class TestModuleInstalledAfter(CommittedCase):
         self.assertIn("does not exist", found[MISSING][1])
 
         def live(env):
-            return {n: catalog.live_index(env.cr, n) for n in (CODE, DATA)}
+            return {n: pg_catalog.live_index(env.cr, n) for n in (CODE, DATA)}
 
         indexes = self.step(live)
         self.assertTrue(indexes[CODE]["valid"])
@@ -71,7 +71,7 @@ class TestModuleInstalledAfter(CommittedCase):
             indexes[CODE]["signature"],
             "btree (code) INCLUDE (amount) WHERE ((state)::text = 'done'::text)",
         )
-        self.assertEqual(indexes[CODE]["comment"], catalog.marker(CODE))
+        self.assertEqual(indexes[CODE]["comment"], pg_catalog.marker(CODE))
 
         # The default catalogue (account is installed) was built by the same run.
         catalogue_state = self.step(
@@ -84,4 +84,4 @@ class TestModuleInstalledAfter(CommittedCase):
 
         # A second verification finds everything in place and builds nothing.
         self.step(lambda env: env["perf.index"]._cron_verify())
-        self.assertEqual(runtime.process(self.registry.db_name)["builds"], [])
+        self.assertEqual(build_queue.process(self.registry.db_name)["builds"], [])

@@ -29,7 +29,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.sql_db import connection_info_for
 from odoo.tools import config
 
-from .engine import builder
+from ..engine import builder
 
 _logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import psycopg2
 
 from odoo.sql_db import db_connect
 
-from odoo.addons.perf_core import connections
+from odoo.addons.perf_core.runtime import call_log, connections
 
-from .engine import generations, tiers
-from .engine import stats as engine_stats
+from ..engine import generations, tiers
+from ..engine import stats as engine_stats
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -123,4 +123,4 @@ def reset():
         _redis = None
 
 
-connections.register_flusher(flush)
+call_log.register_flusher(flush)

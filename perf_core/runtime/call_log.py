@@ -1,10 +1,10 @@
-"""Process-wide connections to the optional backends: Redis and the read replica.
+"""This process's call log writers: buffered batches and the immediate write of a failure.
 
-One :class:`~.engine.redis_conn.RedisConnector` and one
-:class:`~.engine.replica.ReplicaRouter` per Odoo worker process, built lazily from
-``odoo.conf`` (``perf_redis_url``, ``perf_replica_dsn``, ``perf_replica_max_lag_s``) or the
-matching ``PERF_*`` environment variables. Both have their own circuit breaker, so a backend
-going away costs one warning and a fast skip, never an error for the user.
+Successful calls are appended to a per-database :class:`~..engine.calllog.CallBuffer` and
+written in batches by one background thread per process (``perf-flush``), which also runs
+the flush functions other addons register (perf_cache's hit counts and statistics). A
+failed call is written at once through a short-lived cursor of its own, so it is logged
+even when the request rolls back.
 """
 
 import atexit
@@ -16,55 +16,11 @@ import time
 import psycopg2
 
 from odoo.sql_db import db_connect
-from odoo.tools import config
 
-from .engine import calllog
-from .engine import settings as engine_settings
-from .engine.redis_conn import RedisConnector
-from .engine.replica import ReplicaRouter
+from ..engine import calllog
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_redis = None
-_replica = None
-
-
-def server_option(name):
-    return engine_settings.server_option(config.options, name, os.environ)
-
-
-def redis():
-    """This process's Redis connector (not configured when no URL is set)."""
-    global _redis
-    with _lock:
-        if _redis is None:
-            _redis = RedisConnector(server_option("perf_redis_url"))
-        return _redis
-
-
-def replica():
-    """This process's replica router (not configured when no DSN is set)."""
-    global _replica
-    with _lock:
-        if _replica is None:
-            dsn = server_option("perf_replica_dsn")
-            raw_lag = server_option("perf_replica_max_lag_s")
-            try:
-                max_lag = engine_settings.parse_max_lag(raw_lag)
-            except engine_settings.SettingError as error:
-                # A bad option must not stop the server: say so loudly, use the default.
-                _logger.error("%s; using 5 s", error)
-                max_lag = 5.0
-            if dsn and not dsn.startswith(("postgresql://", "postgres://")):
-                _logger.error("perf_replica_dsn must be a postgresql:// URI; replica disabled")
-                dsn = ""
-            _replica = ReplicaRouter(dsn, max_lag)
-        return _replica
-
-
-# ----------------------------------------------------------------------------------------------
-# Buffered call log
-# ----------------------------------------------------------------------------------------------
 
 _buffers = {}
 _flusher = None
@@ -137,12 +93,16 @@ def _flush_loop():
                 _logger.exception("perf flusher %s failed", func)
 
 
-def reset():
-    """Forget the connectors (tests, or after changing the options)."""
-    global _redis, _replica
-    with _lock:
-        _redis = None
-        _replica = None
+def write_now(registry, values):
+    """Write one call row at once, committed on its own; never raises."""
+    try:
+        # We open this cursor, so committing it is ours to do (on leaving the block).
+        with registry.cursor() as log_cr:
+            # A lost log row on a crash is acceptable; waiting for the WAL flush is not.
+            log_cr.execute("SET LOCAL synchronous_commit = off")
+            calllog.insert_call(log_cr, values)
+    except psycopg2.Error:
+        _logger.exception("Could not log a tool call of %s", registry.db_name)
 
 
 atexit.register(flush_call_log)
