@@ -2,7 +2,7 @@
 
 import datetime
 
-from helpers import engine
+from tests.engine.helpers import engine
 
 outcomes = engine("perf_indexes", "outcomes")
 
