@@ -252,7 +252,8 @@ def odoo_pass(python, odoo_bin, pg, pg_dsn, redis_url, demo, totals):
     loaded = check.stdout.strip()
     if loaded != str(demo):
         failed += 1
-        notes.append(f"demo data loaded: {loaded or check.stderr.strip()[-200:]}, expected {demo}")
+        found = loaded or (check.stderr.strip().splitlines() or ["unknown"])[-1][-200:]
+        notes.append(f"demo data loaded: {found}, expected {demo}")
     totals.add(label, passed, failed, note=f"({', '.join(notes)})")
     if not os.environ.get("PERF_KEEP_DB"):
         subprocess.run([python, "-c", _DROP_DB, pg_dsn, dbname], check=False, capture_output=True)
