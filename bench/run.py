@@ -3,8 +3,9 @@
 
 Standard library only; it starts throwaway servers like the test command (or uses
 ``PERF_TEST_PG_DSN`` / ``PERF_TEST_REDIS_URL``) and runs each benchmark in the test venv.
-With ``ODOO_PATH`` (and ``ODOO_PYTHON``, ``ODOO_ADDONS_PATH`` as for the tests) it also builds
-a small Odoo 17 database with perf_core and measures ``run()`` inside Odoo.
+With ``ODOO_PATH`` (and ``ODOO_PYTHON``, ``ODOO_ADDONS_PATH`` as for the tests, from the
+environment or the untracked ``.odoo.env``) it also builds a small Odoo 17 database with
+perf_core and measures ``run()`` inside Odoo.
 Output goes to the terminal and to ``.bench-output/``.
 """
 
@@ -17,6 +18,7 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+import odoo_env  # noqa: E402
 import services  # noqa: E402
 
 OUT = os.path.join(ROOT, ".bench-output")
@@ -108,6 +110,8 @@ def psycopg2_params(admin_dsn, dbname):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    for name, value in odoo_env.load(ROOT).items():  # the untracked .odoo.env, if any
+        print(f"==> {name}={value} (from .odoo.env)")
     python = services.ensure_venv()
     started = []
     try:

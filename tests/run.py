@@ -7,16 +7,22 @@ Standard library only. Steps:
 2. a throwaway PostgreSQL and Redis unless ``PERF_TEST_PG_DSN`` / ``PERF_TEST_REDIS_URL``;
 3. ruff (lint and format) on everything, pylint-odoo's mandatory checks on the addons;
 4. the engine suite (pytest, ``tests/``) against those servers;
-5. when ``ODOO_PATH`` points at an Odoo 17 source tree: a fresh database with
-   sale_management, stock, point_of_sale, the five addons and the test addons, and their
-   Odoo tests. ``ODOO_PYTHON`` is a Python with Odoo's requirements (default ``python3``);
-   ``ODOO_ADDONS_PATH`` replaces ``$ODOO_PATH/addons`` (e.g. to leave an addon out).
+5. when ``ODOO_PATH`` points at an Odoo 17 source tree (from the environment, or from the
+   untracked ``.odoo.env`` at the repository's root, see ``tests/odoo_env.py``): a fresh
+   database with sale_management, stock, point_of_sale, the five addons and the test addons,
+   and their Odoo tests, once with demo data and once without (``PERF_ODOO_DEMO``: ``both``,
+   ``demo`` or ``nodemo``), each its own step. A skipped Odoo test counts as failed (browser
+   tests skip without Chromium or ``websocket-client``: the latter is pip-installed into
+   ``ODOO_PYTHON`` when missing, the former is a failed step). ``ODOO_PYTHON`` is a Python
+   with Odoo's requirements (default ``python3``); ``ODOO_ADDONS_PATH`` replaces
+   ``$ODOO_PATH/addons`` (e.g. to leave an addon out).
 
 It ends with one line: ``summary: N passed, N failed, N skipped``.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +32,7 @@ import xml.etree.ElementTree as ET
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+import odoo_env  # noqa: E402
 import services  # noqa: E402
 
 ADDONS = ["perf_core", "perf_cache", "perf_indexes", "perf_aggregates", "perf_monitoring"]
@@ -105,13 +112,73 @@ def engine_suite(python, env, totals):
     totals.add("engine suite (pytest)", passed, failed, skipped)
 
 
+#: ``PERF_ODOO_DEMO`` -> the passes of the Odoo suite (True: with demo data).
+ODOO_DEMO_PASSES = {"both": (True, False), "demo": (True,), "nodemo": (False,)}
+#: Executables Odoo's browser tests look for (``odoo.tests.common._find_executable``).
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+#: How Odoo's test result logs a skip: ``... INFO db odoo.addons.x.tests.y: skipped T : why``.
+SKIP_LINE = re.compile(r"^\S+ \S+ \d+ \w+ \S+ [\w.]+: skipped (.+)$")
+
+
 def odoo_suite(pg_dsn, redis_url, totals):
+    """The Odoo tests, on a database with demo data and on one without (``PERF_ODOO_DEMO``:
+    ``both``, the default, ``demo`` or ``nodemo``), each its own step. A skipped Odoo test
+    (e.g. a browser test without Chromium) counts as failed."""
     odoo_path = os.environ["ODOO_PATH"]
     odoo_bin = os.path.join(odoo_path, "odoo-bin")
     if not os.path.exists(odoo_bin):
         totals.add("odoo tests", 0, 1, note=f"(no odoo-bin in {odoo_path})")
         return
+    passes = ODOO_DEMO_PASSES.get(os.environ.get("PERF_ODOO_DEMO") or "both")
+    if passes is None:
+        totals.add("odoo tests", 0, 1, note="(PERF_ODOO_DEMO must be both, demo or nodemo)")
+        return
+    pg = re.match(
+        r"postgresql://(?P<user>[^@:]+)(?::(?P<pw>[^@]*))?@(?P<host>[^:/]+)"
+        r"(?::(?P<port>\d+))?/",
+        pg_dsn,
+    )
+    if not pg:
+        totals.add("odoo tests", 0, 1, note="(PERF_TEST_PG_DSN must be a postgresql:// URI)")
+        return
     python = os.environ.get("ODOO_PYTHON", "python3")
+    browser_prerequisites(python, totals)
+    for demo in passes:
+        odoo_pass(python, odoo_bin, pg, pg_dsn, redis_url, demo, totals)
+
+
+def browser_prerequisites(python, totals):
+    """Make Odoo's browser tests runnable: ``websocket-client`` in Odoo's Python (installed
+    with pip when missing) and a Chromium or Chrome on the PATH (a failed step when none)."""
+    check = [python, "-c", "import websocket"]
+    if subprocess.run(check, capture_output=True, check=False).returncode:
+        log(f"websocket-client missing in {python}: pip install websocket-client")
+        pip = subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "websocket-client"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if subprocess.run(check, capture_output=True, check=False).returncode:
+            print((pip.stdout + pip.stderr).strip()[-2000:])
+            totals.add(
+                "odoo browser (websocket)",
+                0,
+                1,
+                note="(websocket-client not importable in ODOO_PYTHON, pip install failed)",
+            )
+    if not any(shutil.which(name) for name in CHROME_NAMES):
+        print(
+            "No Chromium or Chrome on the PATH: Odoo's browser tests would skip, and a skip "
+            "counts as a failure. Install it (Debian: apt-get install chromium; .ci/run does)."
+        )
+        totals.add("odoo browser (chromium)", 0, 1, note="(no chromium on the PATH)")
+
+
+def odoo_pass(python, odoo_bin, pg, pg_dsn, redis_url, demo, totals):
+    """One fresh database (with or without demo data), the addons' tests, the step line."""
+    odoo_path = os.path.dirname(odoo_bin)
+    label, suffix = ("odoo tests (demo)", "demo") if demo else ("odoo tests (no demo)", "nodemo")
     addons_path = ",".join(
         [
             os.environ.get("ODOO_ADDONS_PATH") or os.path.join(odoo_path, "addons"),
@@ -126,15 +193,7 @@ def odoo_suite(pg_dsn, redis_url, totals):
         if os.path.exists(os.path.join(ROOT, "tests", "addons", d, "__manifest__.py"))
     )
     modules = ODOO_DEPENDENCIES + ADDONS + test_addons
-    pg = re.match(
-        r"postgresql://(?P<user>[^@:]+)(?::(?P<pw>[^@]*))?@(?P<host>[^:/]+)"
-        r"(?::(?P<port>\d+))?/",
-        pg_dsn,
-    )
-    if not pg:
-        totals.add("odoo tests", 0, 1, note="(PERF_TEST_PG_DSN must be a postgresql:// URI)")
-        return
-    dbname = f"perf_odoo_test_{uuid.uuid4().hex[:8]}"
+    dbname = f"perf_odoo_test_{suffix}_{uuid.uuid4().hex[:8]}"
     cmd = [
         python,
         odoo_bin,
@@ -153,40 +212,59 @@ def odoo_suite(pg_dsn, redis_url, totals):
         "--test-tags",
         ",".join("/" + m for m in ADDONS + test_addons),
         "--stop-after-init",
-        "--without-demo=all",
         "--log-level=test",
         "--http-port",
         str(services.free_port()),
         "--max-cron-threads=0",
     ]
+    if not demo:
+        cmd.append("--without-demo=all")
     if pg["pw"]:
         cmd += ["--db_password", pg["pw"]]
     env = dict(os.environ, PERF_REDIS_URL=redis_url)
     started = time.monotonic()
-    code, text = run_step(cmd, os.path.join(OUT, "odoo.log"), env=env)
+    code, text = run_step(cmd, os.path.join(OUT, f"odoo-{suffix}.log"), env=env)
     results = re.findall(
         r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests", text
     )
-    failures = [ln for ln in text.splitlines() if re.search(r" (ERROR|FAIL): ", ln)]
+    lines = text.splitlines()
+    failures = [ln for ln in lines if re.search(r" (ERROR|FAIL): ", ln)]
+    skips = [m.group(1) for m in map(SKIP_LINE.match, lines) if m]
     print("\n".join(failures[:40]))
+    for skip in skips:
+        print(f"skipped (counted as failed): {skip}")
     if results:
         failed = sum(int(f) + int(e) for f, e, _t in results)
         total = sum(int(t) for _f, _e, t in results)
-        passed = total - failed
+        passed = max(total - failed - len(skips), 0)
     else:
         passed, failed = 0, 1
         print(text[-4000:])
+    failed += len(skips)
     if code and not failed:
         failed = 1
-    totals.add(
-        "odoo tests",
-        passed,
-        failed,
-        note=f"({len(modules)} modules, {time.monotonic() - started:.0f} s)",
+    notes = [f"{len(modules)} modules", f"{time.monotonic() - started:.0f} s"]
+    if skips:
+        notes.append(f"{len(skips)} skipped, counted as failed")
+    check = subprocess.run(
+        [python, "-c", _DB_DEMO, pg_dsn, dbname], capture_output=True, text=True, check=False
     )
+    loaded = check.stdout.strip()
+    if loaded != str(demo):
+        failed += 1
+        found = loaded or (check.stderr.strip().splitlines() or ["unknown"])[-1][-200:]
+        notes.append(f"demo data loaded: {found}, expected {demo}")
+    totals.add(label, passed, failed, note=f"({', '.join(notes)})")
     if not os.environ.get("PERF_KEEP_DB"):
         subprocess.run([python, "-c", _DROP_DB, pg_dsn, dbname], check=False, capture_output=True)
 
+
+_DB_DEMO = """
+import sys, psycopg2
+with psycopg2.connect(sys.argv[1], dbname=sys.argv[2]) as conn, conn.cursor() as cr:
+    cr.execute("SELECT demo FROM ir_module_module WHERE name = 'base'")
+    print(bool(cr.fetchone()[0]))
+"""
 
 _DROP_DB = """
 import sys, psycopg2
@@ -198,6 +276,12 @@ conn.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[2])
 def main():
     os.makedirs(OUT, exist_ok=True)
     totals = Totals()
+    try:
+        for name, value in odoo_env.load(ROOT).items():
+            log(f"{name}={value} (from .odoo.env)")
+    except ValueError as error:
+        print(error)
+        totals.add(".odoo.env", 0, 1, note="(malformed: see above)")
     python = services.ensure_venv()
     started = []
     try:

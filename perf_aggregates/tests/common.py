@@ -1,7 +1,15 @@
-"""Fixtures of the perf_aggregates Odoo tests: two companies east and west of UTC,
-products with categories and tags, confirmed sale orders placed at chosen times."""
+"""Fixtures of the perf_aggregates Odoo tests: two companies of their own east and west of
+UTC, products with categories and tags, confirmed sale orders placed at chosen times.
+
+The companies are created here, never the main company: a database with demo data holds the
+demo's sale orders (dated around today) and currency rates, and the tests must not see them.
+"Today" is the company's local day on the database's clock, the one the refresh reads
+(``now()`` is fixed for the test's transaction, so it cannot flip during a test).
+"""
 
 from odoo.tests.common import TransactionCase, new_test_user
+
+from ..engine import refresh, sources
 
 
 class AggregatesCase(TransactionCase):
@@ -12,10 +20,13 @@ class AggregatesCase(TransactionCase):
         # transaction, so their rows are visible here and rolled back at the end.
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
-        cls.company_a = cls.env.company
+        currency = cls.env.company.currency_id
+        cls.company_a = cls.env["res.company"].create(
+            {"name": "Perf Agg East", "currency_id": currency.id}
+        )
         cls.company_a.partner_id.tz = "Asia/Tokyo"
         cls.company_b = cls.env["res.company"].create(
-            {"name": "Perf Agg West", "currency_id": cls.company_a.currency_id.id}
+            {"name": "Perf Agg West", "currency_id": currency.id}
         )
         cls.company_b.partner_id.tz = "America/Los_Angeles"
         cls.categ_root = cls.env["product.category"].create({"name": "Agg Root"})
@@ -77,6 +88,18 @@ class AggregatesCase(TransactionCase):
         order.action_confirm()
         order.date_order = when
         return order
+
+    def db_now(self):
+        """The database's ``now()`` as a naive UTC datetime (``date_order``'s form)."""
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        return self.env.cr.fetchone()[0]
+
+    def local_today(self, company):
+        """The company's local day on the database's clock, as the refresh and the live
+        delta compute it."""
+        self.env.flush_all()
+        tz = sources.company_timezones(self.env.cr, company.ids)[company.id]
+        return refresh.local_today(self.env.cr, tz)
 
     def daily(self, company, day):
         self.env.flush_all()

@@ -123,8 +123,8 @@ class TestAggregates(AggregatesCase):
         result = tool_b.run({"date_from": "2024-03-01", "date_to": "2024-03-31"})
         self.assertFalse([r for r in result["rows"] if r[0] == self.shirt.product_tmpl_id.id])
         # Today is not aggregated yet: the live delta adds it.
-        self.make_order(self.company_a, datetime.datetime.now(), 1, 7)
-        today = datetime.date.today()
+        self.make_order(self.company_a, self.db_now(), 1, 7)
+        today = self.local_today(self.company_a)
         result = (
             self.env["perf.tool.sales_daily"]
             .with_user(self.salesman_a)

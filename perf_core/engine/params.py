@@ -16,7 +16,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ParamError(ValueError):
-    """A parameter failed validation; ``name`` is the parameter, ``message`` says why."""
+    """A parameter failed validation; ``name`` is the parameter, ``message`` says why.
+
+    The message never repeats the value: it ends up in the call log, which stores no raw
+    parameter (the user who sent the value sees the message next to it anyway).
+    """
 
     def __init__(self, name, message):
         super().__init__(f"{name}: {message}")
@@ -65,7 +69,7 @@ class Param:
             try:
                 value = float(value)
             except ValueError:
-                raise ParamError(name, f"must be a number, not {value!r}") from None
+                raise ParamError(name, "must be a number") from None
             if value != value or value in (float("inf"), float("-inf")):
                 raise ParamError(name, "must be a finite number")
         elif kind == "str":
@@ -87,7 +91,7 @@ class Param:
         elif kind == "choice":
             if value not in self.choices:
                 allowed = ", ".join(map(str, self.choices))
-                raise ParamError(name, f"must be one of {allowed}, not {value!r}")
+                raise ParamError(name, f"must be one of {allowed}")
         if self.min is not None and value < self.min:
             raise ParamError(name, f"must be at least {self.min}")
         if self.max is not None and value > self.max:
@@ -102,7 +106,7 @@ def _to_int(name, value):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
-    raise ParamError(name, f"must be an integer, not {value!r}")
+    raise ParamError(name, "must be an integer")
 
 
 def _to_date(name, value):
@@ -114,8 +118,8 @@ def _to_date(name, value):
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
-            raise ParamError(name, f"is not a valid date: {value!r}") from None
-    raise ParamError(name, f"must be a date as YYYY-MM-DD, not {value!r}")
+            raise ParamError(name, "is not a valid date") from None
+    raise ParamError(name, "must be a date as YYYY-MM-DD")
 
 
 def validate(spec, params):

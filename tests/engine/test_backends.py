@@ -71,13 +71,10 @@ def test_redis_stopped_mid_run_then_back(caplog):
         )
         assert conn.call("set", "k", b"1") == (True, True)
         server.stop()
-        started = time.monotonic()
         results = [conn.call("get", "k") for _i in range(20)]
-        elapsed = time.monotonic() - started
         assert all(r == (False, None) for r in results), "never an exception to the caller"
         assert conn.breaker.state == "open"
         assert conn.errors <= 3, "the breaker skips Redis instead of paying a timeout per call"
-        assert elapsed < 2
         assert sum("unavailable" in r.message for r in caplog.records) == 1, "one warning"
         server = services.Redis(port=server.port).start()
         time.sleep(0.35)

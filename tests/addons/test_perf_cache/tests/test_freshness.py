@@ -9,6 +9,7 @@ from odoo.tests import tagged
 from odoo.tests.common import TransactionCase, new_test_user
 
 from odoo.addons.perf_cache.runtime import cache_state
+from odoo.addons.perf_core.runtime import call_log
 
 ITERATIONS = 1000
 
@@ -69,6 +70,11 @@ class TestFreshness(TransactionCase):
                     fresh_hits += tool.run({})["rows"] == truth
                     rcr.rollback()
         finally:
+            # Calls and cache statistics wait in this process's buffers for the background
+            # writer: write them before their user goes (a later batch would break on the
+            # foreign key, and be lost with an error in the log).
+            call_log.flush_call_log(db)
+            cache_state.flush(dbname=db)
             with db_connect(db).cursor() as clean_cr:
                 clean_cr.execute(
                     "DELETE FROM test_perf_cache_item WHERE name ~ '^(orm|sql)[0-9]+$'"

@@ -27,17 +27,18 @@ class TestCachedSalesTools(AggregatesCase):
         return round(sum(row[2] for row in rows), 2)
 
     def test_sales_daily_is_cached_and_never_stale(self):
-        today = datetime.date.today()
+        today = self.local_today(self.company_a)
         params = {
             "date_from": (today - datetime.timedelta(days=3)).isoformat(),
             "date_to": today.isoformat(),
         }
         tool = self.env["perf.tool.sales_daily"].with_user(self.salesman_a)
         first = tool.run(params)
+        self.assertEqual(self.revenue(first["rows"]), 0.0)  # company A is the test's own
         self.assertIn(self.last_outcome("sales_daily"), ("miss", "bypass"))
         self.assertEqual(tool.run(params), first)
         self.assertTrue(self.last_outcome("sales_daily").startswith("hit"))
-        self.make_order(self.company_a, datetime.datetime.now(), 3, 7.0)
+        self.make_order(self.company_a, self.db_now(), 3, 7.0)
         after = tool.run(params)
         self.assertEqual(self.last_outcome("sales_daily"), "miss")
         self.assertAlmostEqual(self.revenue(after["rows"]), self.revenue(first["rows"]) + 21.0)
@@ -45,15 +46,15 @@ class TestCachedSalesTools(AggregatesCase):
         self.assertTrue(self.last_outcome("sales_daily").startswith("hit"))
 
     def test_salesmen_of_other_companies_do_not_share(self):
-        today = datetime.date.today()
+        today = self.local_today(self.company_a)
         params = {
             "date_from": (today - datetime.timedelta(days=3)).isoformat(),
             "date_to": today.isoformat(),
         }
-        self.make_order(self.company_a, datetime.datetime.now(), 2, 50.0)
+        self.make_order(self.company_a, self.db_now(), 2, 50.0)
         tool = self.env["perf.tool.sales_daily"]
         rows_a = tool.with_user(self.salesman_a).run(params)["rows"]
         rows_b = tool.with_user(self.salesman_b).run(params)["rows"]
         self.assertEqual(self.last_outcome("sales_daily"), "miss")
-        self.assertGreaterEqual(self.revenue(rows_a), 100.0)
+        self.assertEqual(self.revenue(rows_a), 100.0)
         self.assertEqual(self.revenue(rows_b), 0.0)

@@ -1,12 +1,21 @@
 import logging
+import re
+import uuid
 from unittest.mock import patch
+
+from psycopg2 import sql
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.perf_core.engine import params as tool_params
 from odoo.addons.perf_core.engine import querycount
+from odoo.addons.perf_core.engine.params import Param
 
 from .common import PerfToolCase
+
+#: A SHA-256 in hex: the form of hashes and keys, digits that may spell any number.
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @tagged("post_install", "-at_install")
@@ -30,10 +39,106 @@ class TestPipeline(PerfToolCase):
         self.tool("test_rows").run({"n": 3})
         self.tool("test_rows").run({"n": "3"})  # coerced to the same value
         self.tool("test_rows").run({"n": 4})
-        hashes = self.calls("test_rows").mapped("params_hash")
+        calls = self.calls("test_rows")
+        hashes = calls.mapped("params_hash")
         self.assertEqual(hashes[1], hashes[2])
         self.assertNotEqual(hashes[0], hashes[1])
-        self.assertNotIn("3", hashes[1][:0])  # the hash is hex, not the value
+        self.assertEqual(hashes[0], tool_params.params_hash({"n": 4}))
+        self.assertEqual(hashes[1], tool_params.params_hash({"n": 3}))
+
+    def test_raw_params_stored_nowhere(self):
+        """Raw parameter values, valid or not, reach no text column of the call log, no
+        column of a cache row but its payload, and no log line of the addons."""
+        secrets = {
+            # Unique to the run: Redis outlives the test database, this must be a miss.
+            "label": f"Zebulon Quux <zq@example.org> {uuid.uuid4().hex}",
+            "day": "2031-07-19",
+            "codes": [7340019, 7340021],
+            "mode": "zqx-beta",
+        }
+        # A choice is one of the values the tool declares (list_tools shows them): only an
+        # invalid one is the caller's own text.
+        texts = ["Zebulon", "zq@example.org", "2031-07-19", "2031-02-30", "qux-bad"]
+        numbers = ["7340019", "7340021"]  # also digits of hex hashes: checked elsewhere
+        tool = self.tool("test_rows")
+        spec = {
+            **type(tool)._tool_params,
+            "label": Param("str"),
+            "day": Param("date"),
+            "codes": Param("int_list"),
+            "mode": Param("choice", choices=("zqx-alpha", "zqx-beta")),
+        }
+
+        def explode(self, params):
+            raise RuntimeError("the tool broke")
+
+        runner = self.env["perf.tool.runner"].with_user(self.perf_user)
+        with (
+            patch.object(type(tool), "_tool_params", spec),
+            patch.object(type(tool), "_tool_ttl", 300),
+            self.assertLogs("odoo.addons", logging.DEBUG) as logs,
+        ):
+            first = tool.run({"n": 2, **secrets})
+            self.assertEqual(tool.run({"n": 2, **secrets}), first)  # served from the cache
+            for bad in (
+                {"n": "Zebulon-qux-bad"},
+                {"n": 1, "day": "Zebulon-qux-bad"},
+                {"n": 1, "day": "2031-02-30"},
+                {"n": 1, "mode": "Zebulon-qux-bad"},
+                {"n": 1, "codes": ["Zebulon-qux-bad"]},
+                {"n": 1, "label": 7340019},
+            ):
+                self.run_failing(ValidationError, tool, {**secrets, **bad})
+            # A tool that breaks inside run_many: the runner logs its traceback.
+            with patch.object(type(tool), "_tool_execute", explode):
+                (item,) = runner.run_many([{"tool": "test_rows", "params": {"n": 5, **secrets}}])
+            self.assertEqual(item["error_type"], "RuntimeError")
+        self.env.flush_all()
+        calls = self.calls("test_rows")
+        self.assertEqual(calls.mapped("status"), ["error"] * 7 + ["ok"] * 2)
+        self.assertTrue(calls[0].error)
+        clean = tool_params.validate(spec, {"n": 2, **secrets})
+        self.assertEqual(set(calls[-2:].mapped("params_hash")), {tool_params.params_hash(clean)})
+        self.env.cr.execute("SELECT id FROM perf_cache_entry WHERE tool_name = 'test_rows'")
+        entries = [r[0] for r in self.env.cr.fetchall()]
+        self.assertEqual(calls[-1].cache_outcome, "miss")
+        self.assertTrue(calls[-2].cache_outcome.startswith("hit"))
+        self.assertTrue(entries, "the result was stored in the cache's table")
+        stored = self.text_values("perf_tool_call", calls.ids) + self.text_values(
+            "perf_cache_entry", entries, skip=("payload",)
+        )
+        self.assertTrue(any("the tool broke" in line for line in logs.output), logs.output)
+        stored += [("log", line) for line in logs.output]
+        for where, value in stored:
+            for secret in texts:
+                self.assertNotIn(secret, value, where)
+            if not HEX_DIGEST.fullmatch(value):
+                for secret in numbers:
+                    self.assertNotIn(secret, value, where)
+
+    def text_values(self, table, ids, skip=()):
+        """``[(table.column, text)]`` of every text, varchar and json column of the rows."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND data_type IN ('text', 'character varying', 'json', 'jsonb')",
+            (table,),
+        )
+        columns = [c for (c,) in cr.fetchall() if c not in skip]
+        self.assertTrue(columns, table)
+        cr.execute(
+            sql.SQL("SELECT {} FROM {} WHERE id = ANY(%s)").format(
+                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+                sql.Identifier(table),
+            ),
+            (list(ids),),
+        )
+        return [
+            (f"{table}.{column}", value)
+            for row in cr.fetchall()
+            for column, value in zip(columns, row, strict=True)
+            if value is not None
+        ]
 
     def test_invalid_params_logged_as_error(self):
         tool = self.tool("test_rows")

@@ -6,6 +6,7 @@ currency rates, variant combinations, credit notes, POS refunds, stock, reports.
 """
 
 import datetime
+import re
 
 import pytz
 
@@ -45,7 +46,15 @@ class TestGeneratedData(TransactionCase):
 
     def test_summary_and_volumes(self):
         summary = self.summary
-        self.assertEqual(summary["warnings"], [])
+        # A database with demo data has companies of its own (no chart of accounts, no
+        # shop): the generator fills them as it can and says so; ours lack nothing.
+        ours = {self.west.id, self.east.id}
+        about_ours = [
+            w
+            for w in summary["warnings"]
+            if not re.match(r"company \d+:", w) or int(w.split()[1].rstrip(":")) in ours
+        ]
+        self.assertEqual(about_ours, [])
         self.assertEqual(summary["sale_order"], 500)
         self.assertEqual(len(self.orders), 500)
         self.assertEqual(summary["product_template"], 60)
@@ -140,7 +149,10 @@ class TestGeneratedData(TransactionCase):
         groups = Line.read_group(domain, ["price_subtotal:sum"], ["product_id"], lazy=False)
         self.assertGreater(len(groups), 10)
         by_company = Line.read_group(domain, ["product_uom_qty:sum"], ["company_id"])
-        self.assertEqual(len(by_company), 2)
+        # Every company the generator can fill (ours, and the demo's when installed).
+        fillable = self.env["stock.warehouse"].search([]).company_id
+        self.assertLessEqual(self.west | self.east, fillable)
+        self.assertEqual({g["company_id"][0] for g in by_company}, set(fillable.ids))
         report = (
             self.env["sale.report"]
             .with_context(allowed_company_ids=(self.west | self.east).ids)
