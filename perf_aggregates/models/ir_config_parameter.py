@@ -62,6 +62,17 @@ class IrConfigParameter(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
+    def _perf_check_pattern(self, pattern):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValidationError(
+                _("The season pattern is not a valid regular expression: %s", error)
+            ) from None
+        if not sources.valid_regex(self.env.cr, pattern):
+            raise ValidationError(_("PostgreSQL does not accept the season pattern %s.", pattern))
+
+    @api.model
     def _perf_check_time_zone(self, value):
         """The IANA zone name of ``value`` (``""`` when empty); a clear error otherwise."""
         try:
@@ -98,27 +109,36 @@ class IrConfigParameter(models.Model):
         return agg_settings.DEFAULT_CRON_TZ, "default"
 
     @api.model
-    def _perf_schedule_crons(self, now=None):
-        """Move every wall-clock cron of the toolkit (:data:`.schedule.WALL_CLOCK_CRONS`) to
-        its next local run in the configured zone; ``now``: naive UTC (default: now).
-        Returns ``{xml id: nextcall}`` of the crons found."""
+    def _perf_planned_runs(self, now=None):
+        """``{xml id: (cron, next local run as naive UTC)}`` of every wall-clock cron of the
+        toolkit (:data:`.schedule.WALL_CLOCK_CRONS`) that exists, in the configured zone;
+        ``now``: naive UTC (default: now)."""
         zone, _origin = self._perf_cron_tz()
         now = now or fields.Datetime.now()
         planned = {}
         for xmlid, (hour, minute) in schedule.WALL_CLOCK_CRONS.items():
             cron = self.env.ref(xmlid, raise_if_not_found=False)
             if cron:
-                planned[xmlid] = schedule.next_run(now, zone, hour, minute)
-                cron.sudo().write({"nextcall": planned[xmlid]})
+                planned[xmlid] = (cron.sudo(), schedule.next_run(now, zone, hour, minute))
         return planned
 
     @api.model
-    def _perf_check_pattern(self, pattern):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise ValidationError(
-                _("The season pattern is not a valid regular expression: %s", error)
-            ) from None
-        if not sources.valid_regex(self.env.cr, pattern):
-            raise ValidationError(_("PostgreSQL does not accept the season pattern %s.", pattern))
+    def _perf_schedule_crons(self, now=None):
+        """Move every wall-clock cron of the toolkit to its next local run in the configured
+        zone. Returns ``{xml id: nextcall}`` of the crons found."""
+        planned = self._perf_planned_runs(now)
+        for cron, at in planned.values():
+            cron.write({"nextcall": at})
+        return {xmlid: at for xmlid, (_cron, at) in planned.items()}
+
+    @api.model
+    def _perf_realign_crons(self, cron_id, now=None):
+        """After Odoo rescheduled cron ``cron_id``: when it is a wall-clock cron of the toolkit
+        and its next run is not its local time (Odoo adds the interval at a fixed UTC offset,
+        so a daylight saving change shifts it by an hour), move it back. Returns whether it
+        moved."""
+        for cron, at in self._perf_planned_runs(now).values():
+            if cron.id == cron_id and cron.nextcall != at:
+                cron.write({"nextcall": at})
+                return True
+        return False

@@ -91,3 +91,19 @@ class TestCronSchedule(TransactionCase):
         empty = self.env["res.config.settings"].create({"perf_agg_cron_tz": False})
         self.assertIn("02:00 UTC = 02:00 UTC", empty.perf_agg_cron_schedule)
         self.assertIn("no zone set here nor on the main company", empty.perf_agg_cron_schedule)
+
+    def test_after_a_run_a_daylight_saving_change_is_corrected(self):
+        self.icp.set_param(KEY, "Europe/Brussels")
+        # Brussels springs forward on 2030-03-31. The run of that night was at 01:00 UTC;
+        # Odoo adds 24 hours, so the next would be 2030-04-01 01:00 UTC = 03:00 CEST.
+        just_after = datetime.datetime(2030, 3, 31, 1, 0, 30)
+        self.nightly.nextcall = datetime.datetime(2030, 4, 1, 1, 0)
+        self.assertTrue(self.icp._perf_realign_crons(self.nightly.id, now=just_after))
+        self.assertEqual(self.nightly.nextcall, datetime.datetime(2030, 4, 1, 0, 0))  # 02:00 CEST
+        # Already on its local time: left alone.
+        self.assertFalse(self.icp._perf_realign_crons(self.nightly.id, now=just_after))
+        # Another cron is never touched.
+        backfill = self.env.ref("perf_aggregates.perf_agg_cron_backfill")
+        kept = backfill.nextcall
+        self.assertFalse(self.icp._perf_realign_crons(backfill.id, now=just_after))
+        self.assertEqual(backfill.nextcall, kept)
