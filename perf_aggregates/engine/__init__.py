@@ -7,4 +7,5 @@
 - :mod:`.refresh`: refresh a day range per company in one transaction, rollups, plans.
 - :mod:`.dims`: the product dimension table.
 - :mod:`.reports`: the router (coarsest table that answers), live delta, live SQL.
+- :mod:`.schedule`: the nightly jobs' next local run in the configured time zone, in UTC.
 """

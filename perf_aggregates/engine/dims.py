@@ -15,7 +15,8 @@ from . import refresh, schema, sources
 
 INCOMING_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
-_DIM_SQL = """
+_DIM_SQL = sql.SQL(
+    """
 WITH tdims AS MATERIALIZED ({tdims}),
 onhand AS (
     {onhand}
@@ -58,26 +59,33 @@ ins AS (
     RETURNING 1)
 SELECT count(*) FROM ins
 """
+)
 
-_ONHAND = """
+_ONHAND = sql.SQL(
+    """
     SELECT q.product_id, sum(q.quantity) AS qty
       FROM stock_quant q JOIN stock_location l ON l.id = q.location_id AND l.usage = 'internal'
      GROUP BY q.product_id"""
+)
 
-_INCOMING = """
+_INCOMING = sql.SQL(
+    """
     SELECT m.product_id, sum(m.product_qty) AS qty
       FROM stock_move m
       JOIN stock_location d ON d.id = m.location_dest_id AND d.usage = 'internal'
       LEFT JOIN stock_location s ON s.id = m.location_id
-     WHERE m.state IN ('waiting', 'confirmed', 'partially_available', 'assigned')
+     WHERE m.state IN {states}
        AND COALESCE(s.usage, '') <> 'internal'
      GROUP BY m.product_id"""
+).format(states=sources.states_in(INCOMING_STATES))
 
-_VALUED = """
+_VALUED = sql.SQL(
+    """
     SELECT product_id, sum(value) AS value FROM stock_valuation_layer GROUP BY product_id"""
+)
 
-_EMPTY_QTY = "SELECT NULL::integer AS product_id, NULL::numeric AS qty WHERE false"
-_EMPTY_VALUE = "SELECT NULL::integer AS product_id, NULL::numeric AS value WHERE false"
+_EMPTY_QTY = sql.SQL("SELECT NULL::integer AS product_id, NULL::numeric AS qty WHERE false")
+_EMPTY_VALUE = sql.SQL("SELECT NULL::integer AS product_id, NULL::numeric AS value WHERE false")
 
 
 def refresh_dims(cr, config=None):
@@ -90,11 +98,11 @@ def refresh_dims(cr, config=None):
     has_stock = schema.table_exists(cr, "stock_quant") and schema.table_exists(cr, "stock_location")
     has_moves = has_stock and schema.table_exists(cr, "stock_move")
     value_jsonb = schema.column_type(cr, "product_attribute_value", "name") == "jsonb"
-    query = sql.SQL(_DIM_SQL).format(
+    query = _DIM_SQL.format(
         tdims=tdims,
-        onhand=sql.SQL(_ONHAND if has_stock else _EMPTY_QTY),
-        incoming=sql.SQL(_INCOMING if has_moves else _EMPTY_QTY),
-        valued=sql.SQL(_VALUED if features.stock_value else _EMPTY_VALUE),
+        onhand=_ONHAND if has_stock else _EMPTY_QTY,
+        incoming=_INCOMING if has_moves else _EMPTY_QTY,
+        valued=_VALUED if features.stock_value else _EMPTY_VALUE,
         value_name=sources.text_of(sql.SQL("pav.name"), value_jsonb),
     )
     params["color_attribute"] = int(config.get("color_attribute_id") or 0)

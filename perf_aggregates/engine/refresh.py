@@ -98,7 +98,8 @@ def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
 # ----------------------------------------------------------------------------------------------
 
 # Measures from source lines (refund lines carry positive qty and amount).
-_FROM_LINES = """
+_FROM_LINES = sql.SQL(
+    """
     COALESCE(sum(qty) FILTER (WHERE NOT is_refund), 0),
     COALESCE(sum(amount) FILTER (WHERE NOT is_refund), 0),
     sum(margin) FILTER (WHERE NOT is_refund),
@@ -109,13 +110,16 @@ _FROM_LINES = """
     COALESCE(sum(amount) FILTER (WHERE NOT is_refund), 0)
         - COALESCE(sum(amount) FILTER (WHERE is_refund), 0)
 """
+)
 
 # Measures summed from finer rows: exact for every measure, and order_count too as long as
 # the rows summed never split an order (an order falls on exactly one day and one channel).
-_FROM_ROWS = """
+_FROM_ROWS = sql.SQL(
+    """
     sum(qty), sum(revenue), sum(margin), sum(order_count), sum(line_count),
     sum(refund_qty), sum(refund_amount), sum(net_revenue)
 """
+)
 
 _MEASURES = sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES))
 _DIMS = sql.SQL(", ").join(map(sql.Identifier, schema.DIMENSION_NAMES))
@@ -162,15 +166,21 @@ def _daily_sql(lines, tdims):
         tdims=tdims,
         dims=_DIMS,
         measures=_MEASURES,
-        from_lines=sql.SQL(_FROM_LINES),
+        from_lines=_FROM_LINES,
     )
 
 
-_DELETE_DAYS = (
+_DELETE_DAYS = sql.SQL(
     "DELETE FROM {table} WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
 )
+# The base table's delete also returns the templates whose rows it removed.
+_DELETE_DAILY = sql.SQL(
+    "WITH gone AS ({delete} RETURNING product_tmpl_id) "
+    "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
+).format(delete=_DELETE_DAYS.format(table=sql.Identifier("perf_sales_daily")))
 
-_MONTH_CATEG = """
+_MONTH_CATEG = sql.SQL(
+    """
 DELETE FROM perf_sales_month_categ
  WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s;
 INSERT INTO perf_sales_month_categ
@@ -181,11 +191,13 @@ SELECT company_id, date_trunc('month', date)::date, channel, categ_l1_id, categ_
  WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
  GROUP BY company_id, date_trunc('month', date), channel, categ_l1_id, categ_l2_id;
 """
+)
 
 # ``{only}`` restricts a rebuild to the templates whose day rows were just replaced (their
 # old or new rows): every other template's month and window rows are unchanged by this
 # refresh, so rebuilding only the touched keys gives exactly what a full rebuild would.
-_MONTH_TEMPLATE = """
+_MONTH_TEMPLATE = sql.SQL(
+    """
 DELETE FROM perf_sales_month_template
  WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s{only};
 INSERT INTO perf_sales_month_template
@@ -197,8 +209,10 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
        {only}
  GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id;
 """
+)
 
-_WINDOWS = """
+_WINDOWS = sql.SQL(
+    """
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
        (company_id, as_of, window_days, product_tmpl_id, {measures})
@@ -210,6 +224,7 @@ SELECT %(company)s, %(as_of)s, w.days, d.product_tmpl_id, {from_rows}
  GROUP BY w.days, d.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
+)
 
 #: A range of at most this many days rebuilds only the templates it touched in the month and
 #: window rollups; a longer one (backfill chunks) rebuilds them whole.
@@ -247,16 +262,10 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
     params.update(dim_params)
     # The templates whose day rows are replaced (old rows here, new rows below): the only
     # keys of the month and window rollups this refresh can change.
-    cr.execute(
-        sql.SQL(
-            "WITH gone AS (" + _DELETE_DAYS + " RETURNING product_tmpl_id) "
-            "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
-        ).format(table=sql.Identifier("perf_sales_daily")),
-        params,
-    )
+    cr.execute(_DELETE_DAILY, params)
     touched = set(cr.fetchone()[0])
     for table in ("perf_sales_day_total", "perf_sales_day_categ"):
-        cr.execute(sql.SQL(_DELETE_DAYS).format(table=sql.Identifier(table)), params)
+        cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
     cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
     daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
     touched.update(added)
@@ -268,14 +277,14 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
         "tmpls": sorted(touched),
     }
     cr.execute(
-        sql.SQL(_MONTH_CATEG).format(measures=_MEASURES, from_rows=sql.SQL(_FROM_ROWS)),
+        _MONTH_CATEG.format(measures=_MEASURES, from_rows=_FROM_ROWS),
         month_params,
     )
     if touched or not only:
         cr.execute(
-            sql.SQL(_MONTH_TEMPLATE).format(
+            _MONTH_TEMPLATE.format(
                 measures=_MEASURES,
-                from_rows=sql.SQL(_FROM_ROWS),
+                from_rows=_FROM_ROWS,
                 only=_ONLY if only else sql.SQL(""),
             ),
             month_params,
@@ -324,9 +333,9 @@ def refresh_windows(cr, company_id, as_of, templates=None):
     them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
     only = templates is not None
     cr.execute(
-        sql.SQL(_WINDOWS).format(
+        _WINDOWS.format(
             measures=_MEASURES,
-            from_rows=sql.SQL(_FROM_ROWS),
+            from_rows=_FROM_ROWS,
             only=_ONLY if only else sql.SQL(""),
             only_d=_ONLY_D if only else sql.SQL(""),
         ),

@@ -29,7 +29,7 @@ GRAINS = ("template", "day", "categ_l1", "categ_l2")
 ZERO = Decimal(0)
 _ONE = datetime.timedelta(days=1)
 
-_SUMS = "sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)"
+_SUMS = sql.SQL("sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)")
 
 
 def company_states(cr, company_ids):
@@ -86,10 +86,10 @@ def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used
         used.add("perf_sales_day_total")
         cr.execute(
             sql.SQL(
-                "SELECT date, " + _SUMS + " FROM perf_sales_day_total "
+                "SELECT date, {sums} FROM perf_sales_day_total "
                 "WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s{ch} "
                 "GROUP BY date"
-            ).format(ch=_channel_sql(channel)),
+            ).format(sums=_SUMS, ch=_channel_sql(channel)),
             params,
         )
         return cr.fetchall()
@@ -98,12 +98,7 @@ def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used
     if grain == "template" and not channel and last == windows_as_of and days in schema.WINDOWS:
         used.add("perf_sales_window_template")
         # With a limit, the index (company, window, revenue desc) yields the top rows only.
-        cr.execute(
-            "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
-            "FROM perf_sales_window_template WHERE company_id = %(company)s "
-            "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s",
-            dict(params, days=days, limit=limit),
-        )
+        cr.execute(_WINDOW_ONE, dict(params, days=days, limit=limit))
         return cr.fetchall()
     edges, months = _months(first, last)
     rows = []
@@ -111,10 +106,11 @@ def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used
         used.add(month_table)
         cr.execute(
             sql.SQL(
-                "SELECT {key}, " + _SUMS + " FROM {table} WHERE company_id = %(company)s "
+                "SELECT {key}, {sums} FROM {table} WHERE company_id = %(company)s "
                 "AND month BETWEEN %(m1)s AND %(m2)s{ch} GROUP BY {key}"
             ).format(
                 key=sql.Identifier(key),
+                sums=_SUMS,
                 table=sql.Identifier(month_table),
                 ch=_channel_sql(channel),
             ),
@@ -125,10 +121,11 @@ def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used
         used.add(day_table)
         cr.execute(
             sql.SQL(
-                "SELECT {key}, " + _SUMS + " FROM {table} WHERE company_id = %(company)s "
+                "SELECT {key}, {sums} FROM {table} WHERE company_id = %(company)s "
                 "AND date BETWEEN %(d1)s AND %(d2)s{ch} GROUP BY {key}"
             ).format(
                 key=sql.Identifier(key),
+                sums=_SUMS,
                 table=sql.Identifier(day_table),
                 ch=_channel_sql(channel),
             ),
@@ -138,31 +135,42 @@ def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used
     return rows
 
 
+# One company's rows of a window, best first (index on company, window, revenue).
+_WINDOW_ONE = sql.SQL(
+    "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
+    "FROM perf_sales_window_template WHERE company_id = %(company)s "
+    "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s"
+)
+
 _LIVE_KEYS = {
-    "template": "l.product_tmpl_id",
-    "day": "l.day",
-    "categ_l1": "NULLIF(split_part(pc.parent_path, '/', 1), '')::integer",
-    "categ_l2": "NULLIF(split_part(pc.parent_path, '/', 2), '')::integer",
+    "template": sql.SQL("l.product_tmpl_id"),
+    "day": sql.SQL("l.day"),
+    "categ_l1": sql.SQL("NULLIF(split_part(pc.parent_path, '/', 1), '')::integer"),
+    "categ_l2": sql.SQL("NULLIF(split_part(pc.parent_path, '/', 2), '')::integer"),
 }
+_CATEG_JOIN = sql.SQL(
+    "LEFT JOIN product_template pt2 ON pt2.id = l.product_tmpl_id "
+    "LEFT JOIN product_category pc ON pc.id = pt2.categ_id"
+)
+_LIVE = sql.SQL(
+    "WITH l AS ({lines}) SELECT {key}, "
+    "COALESCE(sum(l.qty) FILTER (WHERE NOT l.is_refund), 0), "
+    "COALESCE(sum(l.amount) FILTER (WHERE NOT l.is_refund), 0), "
+    "COALESCE(sum(l.amount) FILTER (WHERE l.is_refund), 0), "
+    "COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0) "
+    "FROM l {join} WHERE l.product_tmpl_id IS NOT NULL{ch} GROUP BY 1"
+)
 
 
 def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
     """The question answered from the source tables only (the live SQL baseline)."""
     features = features or sources.Features(cr)
-    join = ""
-    if grain.startswith("categ"):
-        join = (
-            "LEFT JOIN product_template pt2 ON pt2.id = l.product_tmpl_id "
-            "LEFT JOIN product_category pc ON pc.id = pt2.categ_id"
-        )
-    query = sql.SQL(
-        "WITH l AS ({lines}) SELECT " + _LIVE_KEYS[grain] + ", "
-        "COALESCE(sum(l.qty) FILTER (WHERE NOT l.is_refund), 0), "
-        "COALESCE(sum(l.amount) FILTER (WHERE NOT l.is_refund), 0), "
-        "COALESCE(sum(l.amount) FILTER (WHERE l.is_refund), 0), "
-        "COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0) "
-        "FROM l " + join + " WHERE l.product_tmpl_id IS NOT NULL{ch} GROUP BY 1"
-    ).format(lines=sources.lines_sql(features), ch=_channel_sql(channel))
+    query = _LIVE.format(
+        lines=sources.lines_sql(features),
+        key=_LIVE_KEYS[grain],
+        join=_CATEG_JOIN if grain.startswith("categ") else sql.SQL(""),
+        ch=_channel_sql(channel),
+    )
     cr.execute(
         query, {"company": company_id, "tz": tz, "d1": first, "d2": last, "channel": channel}
     )
@@ -175,15 +183,15 @@ def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
 # is no candidate has, in every company, at most that company's last read revenue (or 0 when
 # it has no row there): ``unseen_max`` bounds its total. When the N-th candidate's total is
 # above that bound, the candidates' top N is the exact top N; else the caller reads deeper.
-_FACTORS = """
+_FACTORS = sql.SQL(
+    """
 f AS (SELECT * FROM unnest(%(companies)s::integer[], %(factors)s::numeric[])
                  AS f(company_id, factor))"""
+)
 
-_WINDOW_TOP = (
+_WINDOW_TOP = sql.SQL(
     """
-WITH """
-    + _FACTORS
-    + """, ranked AS MATERIALIZED (
+WITH {factors}, ranked AS MATERIALIZED (
     SELECT c.company_id, t.product_tmpl_id, t.revenue * c.factor AS revenue
       FROM f AS c
      CROSS JOIN LATERAL (
@@ -215,20 +223,18 @@ SELECT top.*, (SELECT COALESCE(sum(GREATEST(last_read, 0)), 0) FROM cut),
        (SELECT count(*) FROM cut)
   FROM top
 """
-)
+).format(factors=_FACTORS)
 
-_WINDOW_ALL = (
+_WINDOW_ALL = sql.SQL(
     """
-WITH """
-    + _FACTORS
-    + """
+WITH {factors}
 SELECT w.product_tmpl_id, sum(w.qty), sum(w.revenue * f.factor),
        sum(w.refund_amount * f.factor), sum(w.net_revenue * f.factor)
   FROM perf_sales_window_template w JOIN f ON f.company_id = w.company_id
  WHERE w.window_days = %(days)s
  GROUP BY w.product_tmpl_id
 """
-)
+).format(factors=_FACTORS)
 
 #: First read depth of :data:`_WINDOW_TOP` per company: this multiple of N, at least the
 #: minimum (4 times deeper on each retry).
@@ -253,12 +259,7 @@ def window_top(cr, company_ids, days, limit=None, factors=None):
         return cr.fetchall()
     if len(companies) == 1:
         # One company: its rows best first are the answer (index on company, window, revenue).
-        cr.execute(
-            "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
-            "FROM perf_sales_window_template WHERE company_id = %(company)s "
-            "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s",
-            dict(params, company=companies[0], limit=limit),
-        )
+        cr.execute(_WINDOW_ONE, dict(params, company=companies[0], limit=limit))
         return _scaled(cr.fetchall(), factors.get(companies[0], 1))
     depth = max(WINDOW_TOP_DEPTH * limit, WINDOW_TOP_MIN_DEPTH)
     while True:
@@ -369,7 +370,8 @@ def top(totals, limit=None, measure=1):
 # Stock questions (product dimension table)
 # ----------------------------------------------------------------------------------------------
 
-_DEAD_STOCK_ROWS = """
+_DEAD_STOCK_ROWS = sql.SQL(
+    """
 SELECT d.product_tmpl_id, sum(d.qty_on_hand), sum(d.stock_value),
        (SELECT max(s.date) FROM perf_sales_daily s
          WHERE s.product_tmpl_id = d.product_tmpl_id AND s.company_id = ANY(%(companies)s)),
@@ -382,7 +384,8 @@ HAVING NOT EXISTS (SELECT 1 FROM perf_sales_daily s
                       AND s.company_id = ANY(%(companies)s)
                       AND s.date > %(cutoff)s AND s.qty > 0)
 """
-_DEAD_STOCK = _DEAD_STOCK_ROWS + " ORDER BY 2 DESC, 1 LIMIT %(limit)s"
+)
+_DEAD_STOCK = sql.SQL("{} ORDER BY 2 DESC, 1 LIMIT %(limit)s").format(_DEAD_STOCK_ROWS)
 
 
 def dead_stock(cr, company_ids, days, today, limit=100):
@@ -399,7 +402,8 @@ def dead_stock(cr, company_ids, days, today, limit=100):
     return cr.fetchall()
 
 
-_SELL_THROUGH = """
+_SELL_THROUGH = sql.SQL(
+    """
 WITH sold AS (
     SELECT code, sum(s.qty) AS qty
       FROM perf_sales_daily s
@@ -418,6 +422,7 @@ SELECT COALESCE(sold.code, stock.code), COALESCE(sold.qty, 0), COALESCE(stock.qt
   FROM sold FULL JOIN stock ON stock.code = sold.code
  ORDER BY 1
 """
+)
 
 
 def season_sell_through(cr, company_ids, date_from, date_to):
@@ -513,10 +518,11 @@ def view_sql(table, factors=None):
 def dead_stock_view_sql(cr, company_ids, days, today):
     """Every dead-stock template as rows of the Dead Stock view (``id`` = template)."""
     return cr.mogrify(
-        "SELECT x.tmpl AS id, x.tmpl AS product_tmpl_id, x.on_hand AS qty_on_hand, "
-        "x.value AS stock_value, x.last_sale, %(today)s - x.last_sale AS days_without_sale, "
-        "x.categ AS categ_l1_id FROM (" + _DEAD_STOCK_ROWS + ") AS x(tmpl, on_hand, value, "
-        "last_sale, categ)",
+        sql.SQL(
+            "SELECT x.tmpl AS id, x.tmpl AS product_tmpl_id, x.on_hand AS qty_on_hand, "
+            "x.value AS stock_value, x.last_sale, %(today)s - x.last_sale AS days_without_sale, "
+            "x.categ AS categ_l1_id FROM ({rows}) AS x(tmpl, on_hand, value, last_sale, categ)"
+        ).format(rows=_DEAD_STOCK_ROWS),
         {
             "companies": list(company_ids),
             "cutoff": today - datetime.timedelta(days=days),
@@ -528,8 +534,10 @@ def dead_stock_view_sql(cr, company_ids, days, today):
 def sell_through_view_sql(cr, company_ids):
     """Sell-through of every season code over all aggregated days, as view rows."""
     return cr.mogrify(
-        "SELECT row_number() OVER (ORDER BY x.code) AS id, x.code AS season_code, "
-        "x.sold AS qty_sold, x.on_hand AS qty_on_hand, 100 * x.ratio AS sell_through "
-        "FROM (" + _SELL_THROUGH + ") AS x(code, sold, on_hand, ratio)",
+        sql.SQL(
+            "SELECT row_number() OVER (ORDER BY x.code) AS id, x.code AS season_code, "
+            "x.sold AS qty_sold, x.on_hand AS qty_on_hand, 100 * x.ratio AS sell_through "
+            "FROM ({rows}) AS x(code, sold, on_hand, ratio)"
+        ).format(rows=_SELL_THROUGH),
         {"companies": list(company_ids), "d1": "-infinity", "d2": "infinity"},
     ).decode()

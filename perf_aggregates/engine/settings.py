@@ -21,3 +21,9 @@ DIMENSION_KEYS = {
 }
 SEASON_PATTERN_KEY = "perf_aggregates.season_pattern"
 DEFAULT_SEASON_PATTERN = r"^(FW|SS)\d{2}$|^NOS$"
+
+#: IANA time zone the nightly jobs' wall-clock times are in; empty: the main company's
+#: partner's time zone, else UTC (validated by perf_core's ``parse_time_zone``).
+CRON_TZ_KEY = "perf_aggregates.cron_tz"
+CRON_TZ_LABEL = "Nightly jobs' time zone"
+DEFAULT_CRON_TZ = "UTC"

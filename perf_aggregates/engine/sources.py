@@ -79,8 +79,6 @@ REQUIRED_COLUMNS = {
 #: Field types a product dimension may be mapped to.
 DIMENSION_TYPES = ("char", "selection", "text", "integer", "boolean", "many2one")
 
-_RATE = "CASE COALESCE({o}.currency_rate, 0) WHEN 0 THEN 1.0 ELSE {o}.currency_rate END"
-
 
 class Features:
     """What the live database has: optional modules' tables and columns."""
@@ -123,87 +121,124 @@ def company_timezones(cr, company_ids=None):
     return dict(cr.fetchall())
 
 
-def lines_sql(features, uom=True):
-    """The source lines of company ``%(company)s`` for local days ``%(d1)s``..``%(d2)s`` in
-    time zone ``%(tz)s`` (named parameters)."""
-    lo = "((%(d1)s::date)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'"
-    hi = "((%(d2)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'"
-    so_rate = _RATE.format(o="so")
-    margin = f"l.margin / {so_rate}" if features.sale_margin else "NULL::numeric"
-    if uom:
-        qty = (
-            "CASE WHEN lu.id IS NULL OR pu.id IS NULL OR lu.factor = 0 THEN l.product_uom_qty "
-            "ELSE l.product_uom_qty / lu.factor * pu.factor END"
-        )
-        uom_join = (
-            "LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id "
-            "LEFT JOIN uom_uom lu ON lu.id = l.product_uom AND l.product_uom <> pt.uom_id "
-            "LEFT JOIN uom_uom pu ON pu.id = pt.uom_id AND l.product_uom <> pt.uom_id"
-        )
-    else:
-        qty, uom_join = "l.product_uom_qty", ""
-    parts = [
-        f"""
+def states_in(states):
+    """``IN`` list of state values (constants of this module) for SQL text."""
+    return sql.SQL("({})").format(sql.SQL(", ").join(map(sql.Literal, states)))
+
+
+def _rate(order):
+    """The order's currency rate: 0 or NULL counts as 1 (as ``sale.report`` does)."""
+    return sql.SQL(
+        "CASE COALESCE({o}.currency_rate, 0) WHEN 0 THEN 1.0 ELSE {o}.currency_rate END"
+    ).format(o=order)
+
+
+def _in_product_uom(qty, uom):
+    """``(qty expression, joins)``: ``qty`` counted in ``uom`` converted to the product's unit
+    of measure (``pp`` is the line's product). Unknown units, a zero factor or the product's
+    own unit leave the quantity as it is."""
+    expr = sql.SQL(
+        "CASE WHEN lu.id IS NULL OR pu.id IS NULL OR lu.factor = 0 THEN {qty} "
+        "ELSE {qty} / lu.factor * pu.factor END"
+    ).format(qty=qty)
+    joins = sql.SQL(
+        "LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id "
+        "LEFT JOIN uom_uom lu ON lu.id = {uom} AND {uom} <> pt.uom_id "
+        "LEFT JOIN uom_uom pu ON pu.id = pt.uom_id AND {uom} <> pt.uom_id"
+    ).format(uom=uom)
+    return expr, joins
+
+
+# The bounds of local days %(d1)s..%(d2)s in time zone %(tz)s, as UTC timestamps.
+_DAY_FROM = sql.SQL("((%(d1)s::date)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'")
+_DAY_TO = sql.SQL("((%(d2)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'")
+
+_ONLINE = sql.SQL(
+    """
         SELECT (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
                'online'::varchar AS channel, so.id AS order_id, l.product_id,
                pp.product_tmpl_id, false AS is_refund, {qty} AS qty,
-               l.price_subtotal / {so_rate} AS amount, {margin} AS margin,
+               l.price_subtotal / {rate} AS amount, {margin} AS margin,
                COALESCE(so.currency_rate, 0) = 0 AS bad_rate, l.product_id IS NULL AS no_product
           FROM sale_order so
           JOIN sale_order_line l ON l.order_id = so.id AND l.display_type IS NULL
           LEFT JOIN product_product pp ON pp.id = l.product_id
           {uom_join}
-         WHERE so.company_id = %(company)s AND so.state = 'sale'
-           AND so.date_order >= {lo} AND so.date_order < {hi}
+         WHERE so.company_id = %(company)s AND so.state IN {states}
+           AND so.date_order >= {day_from} AND so.date_order < {day_to}
         """
-    ]
-    if features.credit_notes:
-        if uom:
-            cqty = (
-                "CASE WHEN lu.id IS NULL OR pu.id IS NULL OR lu.factor = 0 THEN aml.quantity "
-                "ELSE aml.quantity / lu.factor * pu.factor END"
-            )
-            cjoin = (
-                "LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id "
-                "LEFT JOIN uom_uom lu ON lu.id = aml.product_uom_id "
-                "AND aml.product_uom_id <> pt.uom_id "
-                "LEFT JOIN uom_uom pu ON pu.id = pt.uom_id AND aml.product_uom_id <> pt.uom_id"
-            )
-        else:
-            cqty, cjoin = "aml.quantity", ""
-        parts.append(
-            f"""
+)
+
+_CREDIT_NOTES = sql.SQL(
+    """
         SELECT am.date, 'online'::varchar, NULL::integer, aml.product_id, pp.product_tmpl_id,
-               true, {cqty}, aml.balance, NULL::numeric, false, aml.product_id IS NULL
+               true, {qty}, aml.balance, NULL::numeric, false, aml.product_id IS NULL
           FROM account_move am
           JOIN account_move_line aml ON aml.move_id = am.id AND aml.display_type = 'product'
           LEFT JOIN product_product pp ON pp.id = aml.product_id
-          {cjoin}
+          {uom_join}
          WHERE am.company_id = %(company)s AND am.move_type = 'out_refund'
            AND am.state = 'posted' AND am.date BETWEEN %(d1)s AND %(d2)s
            AND EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r
                         WHERE r.invoice_line_id = aml.id)
         """
-        )
-    if features.pos:
-        po_rate = _RATE.format(o="po")
-        parts.append(
-            f"""
+)
+
+_POS = sql.SQL(
+    """
         SELECT (po.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date, 'pos'::varchar,
                po.id, l.product_id, pp.product_tmpl_id, l.qty < 0, abs(l.qty),
-               CASE WHEN l.qty < 0 THEN -l.price_subtotal ELSE l.price_subtotal END / {po_rate},
+               CASE WHEN l.qty < 0 THEN -l.price_subtotal ELSE l.price_subtotal END / {rate},
                CASE WHEN l.is_total_cost_computed
-                    THEN (l.price_subtotal - COALESCE(l.total_cost, 0)) / {po_rate} END,
+                    THEN (l.price_subtotal - COALESCE(l.total_cost, 0)) / {rate} END,
                COALESCE(po.currency_rate, 0) = 0, l.product_id IS NULL
           FROM pos_order po
           JOIN pos_order_line l ON l.order_id = po.id
           LEFT JOIN product_product pp ON pp.id = l.product_id
-         WHERE po.company_id = %(company)s AND po.state IN ('paid', 'done', 'invoiced')
-           AND po.date_order >= {lo} AND po.date_order < {hi}
+         WHERE po.company_id = %(company)s AND po.state IN {states}
+           AND po.date_order >= {day_from} AND po.date_order < {day_to}
         """
+)
+
+
+def lines_sql(features, uom=True):
+    """The source lines of company ``%(company)s`` for local days ``%(d1)s``..``%(d2)s`` in
+    time zone ``%(tz)s`` (named parameters). ``uom``: quantities in the product's unit of
+    measure (else in the line's)."""
+    no_join = sql.SQL("")
+    so_rate = _rate(sql.SQL("so"))
+    margin = sql.SQL("NULL::numeric")
+    if features.sale_margin:
+        margin = sql.SQL("l.margin / {}").format(so_rate)
+    qty, uom_join = sql.SQL("l.product_uom_qty"), no_join
+    if uom:
+        qty, uom_join = _in_product_uom(qty, sql.SQL("l.product_uom"))
+    parts = [
+        _ONLINE.format(
+            qty=qty,
+            rate=so_rate,
+            margin=margin,
+            uom_join=uom_join,
+            states=states_in(SALE_STATES),
+            day_from=_DAY_FROM,
+            day_to=_DAY_TO,
         )
-    # Constant SQL of this module; values are bound parameters.
-    return sql.SQL("\nUNION ALL\n".join(parts))
+    ]
+    if features.credit_notes:
+        qty, uom_join = sql.SQL("aml.quantity"), no_join
+        if uom:
+            qty, uom_join = _in_product_uom(qty, sql.SQL("aml.product_uom_id"))
+        parts.append(_CREDIT_NOTES.format(qty=qty, uom_join=uom_join))
+    if features.pos:
+        parts.append(
+            _POS.format(
+                rate=_rate(sql.SQL("po")),
+                states=states_in(POS_STATES),
+                day_from=_DAY_FROM,
+                day_to=_DAY_TO,
+            )
+        )
+    return sql.SQL("\nUNION ALL\n").join(parts)
 
 
 # ----------------------------------------------------------------------------------------------

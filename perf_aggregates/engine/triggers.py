@@ -30,29 +30,44 @@ LOG_TABLE = "perf_agg_dirty"
 TRIGGER_PREFIX = "perf_agg_dirty"
 
 # Per source table: the function body's three branches. ``new_rows`` / ``old_rows`` are the
-# transition tables; every branch inserts (company_id, UTC day, source).
-_SALE_ORDER = {
-    "insert": """
-        SELECT DISTINCT company_id, date_order::date, 'sale_order' FROM new_rows
-         WHERE state = 'sale' AND date_order IS NOT NULL""",
-    "update": """
-        SELECT DISTINCT x.company_id, x.day, 'sale_order' FROM old_rows o
+# transition tables; every branch inserts (company_id, UTC day, source). ``{states}``: the
+# order states the aggregates count (sources.py); ``{source}``: the table's name.
+_ORDER_BRANCHES = {
+    "insert": sql.SQL(
+        """
+        SELECT DISTINCT company_id, date_order::date, {source} FROM new_rows
+         WHERE state IN {states} AND date_order IS NOT NULL"""
+    ),
+    "update": sql.SQL(
+        """
+        SELECT DISTINCT x.company_id, x.day, {source} FROM old_rows o
           JOIN new_rows n ON n.id = o.id
          CROSS JOIN LATERAL (VALUES (o.company_id, o.date_order::date),
                                     (n.company_id, n.date_order::date)) AS x(company_id, day)
-         WHERE (o.state = 'sale' OR n.state = 'sale') AND x.day IS NOT NULL
+         WHERE (o.state IN {states} OR n.state IN {states}) AND x.day IS NOT NULL
            AND (o.state, o.date_order, o.company_id, o.currency_rate)
-               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)""",
-    "delete": """
-        SELECT DISTINCT company_id, date_order::date, 'sale_order' FROM old_rows
-         WHERE state = 'sale' AND date_order IS NOT NULL""",
+               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)"""
+    ),
+    "delete": sql.SQL(
+        """
+        SELECT DISTINCT company_id, date_order::date, {source} FROM old_rows
+         WHERE state IN {states} AND date_order IS NOT NULL"""
+    ),
 }
+
+
+def _order_branches(table, states):
+    """The branches of an order table whose orders count in ``states``."""
+    fmt = {"source": sql.Literal(table), "states": sources.states_in(states)}
+    return {op: branch.format(**fmt) for op, branch in _ORDER_BRANCHES.items()}
+
 
 # Line tables log only the ids of the orders they touched (see ``_ORDER_LOG``); the refresh
 # maps them to days. Updates count only when a column of an aggregate changes.
 _SALE_ORDER_LINE = {
-    "insert": "SELECT order_id FROM new_rows",
-    "update": """
+    "insert": sql.SQL("SELECT order_id FROM new_rows"),
+    "update": sql.SQL(
+        """
         SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
          WHERE (o.order_id, o.product_id, o.product_uom_qty, o.price_subtotal, o.product_uom,
                 o.display_type)
@@ -60,59 +75,48 @@ _SALE_ORDER_LINE = {
                                  n.product_uom, n.display_type)
         UNION ALL
         SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-         WHERE o.order_id IS DISTINCT FROM n.order_id""",
-    "delete": "SELECT order_id FROM old_rows",
-}
-
-# The states the aggregates count (sources.py), as an SQL list for the function bodies.
-_POS_STATES = "(" + ", ".join(f"'{state}'" for state in sources.POS_STATES) + ")"
-
-_POS_ORDER = {
-    "insert": f"""
-        SELECT DISTINCT company_id, date_order::date, 'pos_order' FROM new_rows
-         WHERE state IN {_POS_STATES} AND date_order IS NOT NULL""",
-    "update": f"""
-        SELECT DISTINCT x.company_id, x.day, 'pos_order' FROM old_rows o
-          JOIN new_rows n ON n.id = o.id
-         CROSS JOIN LATERAL (VALUES (o.company_id, o.date_order::date),
-                                    (n.company_id, n.date_order::date)) AS x(company_id, day)
-         WHERE (o.state IN {_POS_STATES} OR n.state IN {_POS_STATES}) AND x.day IS NOT NULL
-           AND (o.state, o.date_order, o.company_id, o.currency_rate)
-               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)""",
-    "delete": f"""
-        SELECT DISTINCT company_id, date_order::date, 'pos_order' FROM old_rows
-         WHERE state IN {_POS_STATES} AND date_order IS NOT NULL""",
+         WHERE o.order_id IS DISTINCT FROM n.order_id"""
+    ),
+    "delete": sql.SQL("SELECT order_id FROM old_rows"),
 }
 
 _POS_ORDER_LINE = {
-    "insert": "SELECT order_id FROM new_rows",
-    "update": """
+    "insert": sql.SQL("SELECT order_id FROM new_rows"),
+    "update": sql.SQL(
+        """
         SELECT o.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
          WHERE (o.order_id, o.product_id, o.qty, o.price_subtotal, o.total_cost)
                IS DISTINCT FROM (n.order_id, n.product_id, n.qty, n.price_subtotal, n.total_cost)
         UNION ALL
         SELECT n.order_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-         WHERE o.order_id IS DISTINCT FROM n.order_id""",
-    "delete": "SELECT order_id FROM old_rows",
+         WHERE o.order_id IS DISTINCT FROM n.order_id"""
+    ),
+    "delete": sql.SQL("SELECT order_id FROM old_rows"),
 }
 
 # Credit notes carry an accounting date (already a local day): logged as that day, with
 # source 'account_move' so the refresh does not shift it by the time zone.
 _ACCOUNT_MOVE = {
-    "insert": """
+    "insert": sql.SQL(
+        """
         SELECT DISTINCT company_id, date, 'account_move' FROM new_rows
-         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL""",
-    "update": """
+         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL"""
+    ),
+    "update": sql.SQL(
+        """
         SELECT DISTINCT x.company_id, x.day, 'account_move' FROM old_rows o
           JOIN new_rows n ON n.id = o.id
          CROSS JOIN LATERAL (VALUES (o.company_id, o.date), (n.company_id, n.date))
                    AS x(company_id, day)
          WHERE (o.move_type = 'out_refund' OR n.move_type = 'out_refund')
            AND (o.state = 'posted' OR n.state = 'posted') AND x.day IS NOT NULL
-           AND (o.state, o.date, o.company_id) IS DISTINCT FROM (n.state, n.date, n.company_id)""",
-    "delete": """
+           AND (o.state, o.date, o.company_id) IS DISTINCT FROM (n.state, n.date, n.company_id)"""
+    ),
+    "delete": sql.SQL(
+        """
         SELECT DISTINCT company_id, date, 'account_move' FROM old_rows
-         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL""",
+         WHERE move_type = 'out_refund' AND state = 'posted' AND date IS NOT NULL"""
+    ),
 }
 
 #: Line table -> (its order table, the order states that count in the aggregates).
@@ -123,17 +127,28 @@ LINE_TABLES = {
 
 #: Watched source tables -> their branches.
 SOURCES = {
-    "sale_order": _SALE_ORDER,
+    "sale_order": _order_branches("sale_order", sources.SALE_STATES),
     "sale_order_line": _SALE_ORDER_LINE,
-    "pos_order": _POS_ORDER,
+    "pos_order": _order_branches("pos_order", sources.POS_STATES),
     "pos_order_line": _POS_ORDER_LINE,
     "account_move": _ACCOUNT_MOVE,
 }
 
+# One trigger per event (transition tables allow no more), on the table's function.
 _EVENTS = {
-    "insert": "AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows",
-    "update": "AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-    "delete": "AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows",
+    "insert": sql.SQL(
+        "CREATE OR REPLACE TRIGGER {trg} AFTER INSERT ON {table} "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+    ),
+    "update": sql.SQL(
+        "CREATE OR REPLACE TRIGGER {trg} AFTER UPDATE ON {table} "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+    ),
+    "delete": sql.SQL(
+        "CREATE OR REPLACE TRIGGER {trg} AFTER DELETE ON {table} "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+    ),
 }
 
 
@@ -148,46 +163,55 @@ def trigger_name(table, event):
 # A transaction logs a (company, day) once: later statements of the same transaction skip
 # it (an index probe instead of an insert). Only its own rows count: skipping because of a
 # committed row would race with a nightly run consuming that row.
-_ONCE = """
+_ONCE = sql.SQL(
+    """
         SELECT b.company_id, b.day, b.source FROM ({branch}) AS b(company_id, day, source)
          WHERE NOT EXISTS (SELECT 1 FROM perf_agg_dirty d
                             WHERE d.xact = txid_current() AND d.company_id = b.company_id
                               AND d.day = b.day AND d.source = b.source)"""
+)
 
 
 # A line statement inserts one row: the distinct ids of the orders it touched. No join, no
 # index probe, no index to maintain: bulk line writes stay at their own speed.
-_ORDER_LOG = """
-        SELECT '{source}', ids FROM (
+_ORDER_LOG = sql.SQL(
+    """
+        SELECT {source}, ids FROM (
             SELECT array_agg(DISTINCT b.order_id) FROM ({branch}) AS b(order_id)
              WHERE b.order_id IS NOT NULL) AS s(ids)
          WHERE ids IS NOT NULL"""
+)
 
-
-def _function_sql(table):
-    if table in LINE_TABLES:
-        log = "perf_agg_dirty_order (source, order_ids)"
-        wrap = _ORDER_LOG
-    else:
-        log = "perf_agg_dirty (company_id, day, source)"
-        wrap = _ONCE
-    branches = {op: wrap.format(branch=text, source=table) for op, text in SOURCES[table].items()}
-    body = f"""
-CREATE OR REPLACE FUNCTION {{fn}}() RETURNS trigger LANGUAGE plpgsql AS $body$
+_FUNCTION = sql.SQL(
+    """
+CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {log} {branches["insert"]};
+        INSERT INTO {log} {insert};
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO {log} {branches["update"]};
+        INSERT INTO {log} {update};
     ELSE
-        INSERT INTO {log} {branches["delete"]};
+        INSERT INTO {log} {delete};
     END IF;
     RETURN NULL;
 END
 $body$;
 """
-    # The body is a constant of this module (no user input): only the name is composed.
-    return sql.SQL(body).format(fn=sql.Identifier(function_name(table)))
+)
+
+
+def _function_sql(table):
+    if table in LINE_TABLES:
+        log = sql.SQL("perf_agg_dirty_order (source, order_ids)")
+        wrap = _ORDER_LOG
+    else:
+        log = sql.SQL("perf_agg_dirty (company_id, day, source)")
+        wrap = _ONCE
+    branches = {
+        op: wrap.format(branch=branch, source=sql.Literal(table))
+        for op, branch in SOURCES[table].items()
+    }
+    return _FUNCTION.format(fn=sql.Identifier(function_name(table)), log=log, **branches)
 
 
 def fold_order_log(cr):
@@ -247,12 +271,9 @@ def attach(cr, tables=None):
         if not schema.table_exists(cr, table):
             continue
         cr.execute(_function_sql(table))
-        for event, clause in _EVENTS.items():
+        for event, ddl in _EVENTS.items():
             cr.execute(
-                sql.SQL(
-                    "CREATE OR REPLACE TRIGGER {trg} " + clause + " FOR EACH STATEMENT "
-                    "EXECUTE FUNCTION {fn}()"
-                ).format(
+                ddl.format(
                     trg=sql.Identifier(trigger_name(table, event)),
                     table=sql.Identifier(table),
                     fn=sql.Identifier(function_name(table)),

@@ -1,5 +1,6 @@
 from . import (
     ir_config_parameter,
+    ir_cron,
     perf_agg_backfill,
     perf_agg_refresher,
     perf_agg_run,

@@ -1,7 +1,9 @@
 """perf_aggregates options on the Performance settings page."""
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
+from ..engine import schedule
 from ..engine import settings as agg_settings
 
 _DEFAULTS = {key: spec[0] for key, spec in agg_settings.SETTINGS.items()}
@@ -56,6 +58,51 @@ class ResConfigSettings(models.TransientModel):
         help="Regular expression: product tags matching it are season codes.",
     )
 
+    perf_agg_cron_tz = fields.Char(
+        string="Nightly Jobs' Time Zone",
+        config_parameter=agg_settings.CRON_TZ_KEY,
+        help="IANA time zone name (e.g. Europe/Brussels) of the nightly jobs' wall-clock "
+        "times. Empty: the main company's time zone, else UTC.",
+    )
+    perf_agg_cron_schedule = fields.Char(
+        string="Nightly Schedule", compute="_compute_perf_agg_cron_schedule"
+    )
+
+    @api.depends("perf_agg_cron_tz")
+    def _compute_perf_agg_cron_schedule(self):
+        icp = self.env["ir.config_parameter"]
+        now = fields.Datetime.now()
+        jobs = {
+            "perf_aggregates.perf_agg_cron_nightly": _("Sales aggregates refresh"),
+            "perf_core.perf_tool_call_cron_purge": _("Call log purge"),
+        }
+        origins = {
+            "setting": _("the zone set here"),
+            "company": _("the main company's time zone"),
+            "default": _("no zone set here nor on the main company"),
+        }
+        for settings in self:
+            try:
+                zone, origin = icp._perf_cron_tz(settings.perf_agg_cron_tz or "")
+            except ValidationError as error:
+                settings.perf_agg_cron_schedule = str(error)
+                continue
+            runs = []
+            for xmlid, (hour, minute) in schedule.WALL_CLOCK_CRONS.items():
+                at = schedule.next_run(now, zone, hour, minute)
+                runs.append(
+                    _(
+                        "%(job)s runs at %(local)s %(zone)s = %(utc)s UTC",
+                        job=jobs.get(xmlid, xmlid),
+                        local=f"{hour:02d}:{minute:02d}",
+                        zone=zone,
+                        utc=schedule.utc_time(at),
+                    )
+                )
+            settings.perf_agg_cron_schedule = _(
+                "%(runs)s (%(origin)s).", runs="; ".join(runs), origin=origins[origin]
+            )
+
     @api.model
     def get_values(self):
         res = super().get_values()
@@ -67,9 +114,17 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
-        self.env["ir.config_parameter"].sudo().set_param(
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param(
             "perf_aggregates.color_attribute_id", self.perf_agg_color_attribute_id.id or 0
         )
+        # The zone may come from the main company (changed elsewhere): realign on every save.
+        icp._perf_schedule_crons()
+
+    @api.constrains("perf_agg_cron_tz")
+    def _check_perf_agg_cron_tz(self):
+        for settings in self:
+            self.env["ir.config_parameter"]._perf_check_time_zone(settings.perf_agg_cron_tz)
 
     @api.constrains(
         "perf_agg_brand_field",

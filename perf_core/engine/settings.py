@@ -6,6 +6,9 @@ them, and any writer (Settings, the System Parameters menu, XML data) is validat
 because they are the same for every database of the server.
 """
 
+import re
+import zoneinfo
+
 #: key -> (default, minimum, maximum, label)
 SETTINGS = {
     "perf_core.max_concurrent_tools": (10, 1, 1000, "Maximum concurrent tools"),
@@ -72,3 +75,29 @@ def parse_max_lag(raw):
     if value < 0:
         raise SettingError(f"perf_replica_max_lag_s must not be negative (got {value})")
     return value
+
+
+#: Shape of an IANA time zone name ("UTC", "Europe/Brussels", "America/Argentina/Salta").
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$")
+
+
+def parse_time_zone(raw, label):
+    """The IANA time zone name stored in a setting, or ``""`` when unset (the caller's
+    default applies).
+
+    Anything else must name a zone of the IANA database (``Europe/Brussels``, ``UTC``), or
+    :class:`SettingError` names the setting (``label``) and the value.
+    """
+    if raw is None or raw is False or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    name = str(raw).strip()
+    error = SettingError(
+        f"{label} must be an IANA time zone name such as Europe/Brussels, not {name!r}"
+    )
+    if not _ZONE_NAME.match(name) or name == "localtime":
+        raise error
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise error from None
+    return name

@@ -67,8 +67,13 @@ def _deallocate(cr):
         cr.execute("DEALLOCATE perf_indexes_advice")
 
 
-def _quote(name):
-    return '"' + name.replace('"', '""') + '"'
+def _index_ddl(cr, table, keys):
+    """``CREATE INDEX`` of a candidate, as the text ``hypopg_create_index`` takes (and the
+    suggestion shows). ``cr.mogrify`` renders it under Odoo's cursor too."""
+    query = sql.SQL("CREATE INDEX ON {} ({})").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, keys))
+    )
+    return cr.mogrify(query).decode()
 
 
 def _seq_scans(node, out):
@@ -157,7 +162,7 @@ def suggest(cr, thresholds):
                 if not found or found in seen:
                     continue
                 table, keys = found
-                ddl = f"CREATE INDEX ON {_quote(table)} ({', '.join(map(_quote, keys))})"
+                ddl = _index_ddl(cr, table, keys)
                 if out["hypopg"]:
                     after = _hypothetical_cost(cr, ddl, query, nparams)
                     method = "hypopg"
