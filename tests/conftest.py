@@ -7,8 +7,8 @@ The test command (``make test``) starts a throwaway PostgreSQL and Redis and exp
 Through PgBouncer (the test command's second pass, ``-m pgbouncer``): ``PERF_TEST_PG_DSN``
 points at a PgBouncer in transaction pooling and ``PERF_TEST_DIRECT_DSN`` at the server
 itself, for what needs a real session (``CREATE DATABASE``/``DROP DATABASE``). Tests of the
-code that must stay correct behind a pooler carry the ``pgbouncer`` marker: the modules in
-:data:`PGBOUNCER_MODULES` wholly, others by decorator.
+code that must stay correct behind a pooler carry the ``pgbouncer`` marker (registered in
+``pyproject.toml``): the modules in :data:`PGBOUNCER_MODULES` wholly, others by decorator.
 """
 
 import os
@@ -30,12 +30,6 @@ PGBOUNCER_MODULES = {
     "test_indexes.py",
     "test_aggregates_refresh.py",
 }
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "pgbouncer: also run through PgBouncer in transaction pooling (second pass)"
-    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -94,7 +94,13 @@ def engine_suite(python, env, totals):
     if not services.pgbouncer_binary():
         totals.add("engine suite via PgBouncer", 0, 1, note="(pgbouncer not installed)")
         return
-    bouncer = services.PgBouncer(env["PERF_TEST_PG_DSN"]).start()
+    bouncer = services.PgBouncer(env["PERF_TEST_PG_DSN"])
+    try:
+        bouncer.start()
+    except RuntimeError as error:
+        bouncer.stop()
+        totals.add("engine suite via PgBouncer", 0, 1, note=f"({error})")
+        return
     try:
         env = dict(
             env, PERF_TEST_PG_DSN=bouncer.dsn(), PERF_TEST_DIRECT_DSN=env["PERF_TEST_PG_DSN"]

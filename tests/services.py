@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import unquote
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG_SUPERUSER = "perf"  # Odoo refuses the "postgres" role
@@ -226,7 +227,9 @@ class PgBouncer:
         up = self.upstream
         users = os.path.join(self.root, "userlist.txt")
         with open(users, "w", encoding="utf-8") as f:
-            f.write(f'"{up["user"]}" ""\n')
+            # PgBouncer logs in to the server with this password (trust for its clients).
+            f.write(f'"{up["user"]}" "{up["password"]}"\n')
+        os.chmod(users, 0o600)
         ini = os.path.join(self.root, "pgbouncer.ini")
         with open(ini, "w", encoding="utf-8") as f:
             f.write(
@@ -261,13 +264,20 @@ class PgBouncer:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"pgbouncer exited at start (see {self.root}/pgbouncer.log)")
+                raise RuntimeError(f"pgbouncer exited at start: {self._log_tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("pgbouncer did not start")
+        raise RuntimeError(f"pgbouncer did not start: {self._log_tail()}")
+
+    def _log_tail(self):
+        try:
+            with open(os.path.join(self.root, "pgbouncer.log"), encoding="utf-8") as f:
+                return " | ".join(f.read().strip().splitlines()[-3:])
+        except OSError:
+            return "no log"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -280,13 +290,15 @@ class PgBouncer:
 
 
 def _uri_parts(dsn):
-    """``user``, ``host``, ``port`` of a ``postgresql://user@host:port/db`` URI."""
+    """``user``, ``password``, ``host``, ``port`` of a ``postgresql://user[:pw]@host:port/db``."""
     rest = dsn.split("://", 1)[1]
     userinfo, _, hostpart = rest.rpartition("@")
     hostport = hostpart.split("/", 1)[0]
     host, _, port = hostport.partition(":")
+    user, _, password = userinfo.partition(":")
     return {
-        "user": userinfo.split(":", 1)[0] or PG_SUPERUSER,
+        "user": unquote(user) or PG_SUPERUSER,
+        "password": unquote(password),
         "host": host or "127.0.0.1",
         "port": port or "5432",
     }
