@@ -1,6 +1,6 @@
 """Install and uninstall: thin glue around the declarations and the engine."""
 
-from .engine import builder, outcomes
+from .engine import builder, lease, outcomes
 from .runtime import build_queue
 
 
@@ -31,4 +31,6 @@ def uninstall_hook(env):
     )
     owned = [outcomes.owner_state(*row) for row in env.cr.fetchall()]
     timeout = env["ir.config_parameter"]._perf_get_setting("perf_indexes.lock_timeout_ms")
-    return builder.drop_owned_in_transaction(env.cr, owned, timeout)
+    dropped = builder.drop_owned_in_transaction(env.cr, owned, timeout)
+    lease.drop_table(env.cr)  # the builder's lease table (not an ORM model)
+    return dropped

@@ -95,9 +95,38 @@ def lint(python, totals):
 
 
 def engine_suite(python, env, totals):
-    junit = os.path.join(OUT, "pytest.xml")
+    _pytest_pass(python, env, totals, "engine suite (pytest)", "pytest")
+    # Second pass: the tests marked ``pgbouncer`` through a real PgBouncer in transaction
+    # pooling in front of the same server (database creation goes to the server directly).
+    if not services.pgbouncer_binary():
+        totals.add("engine suite via PgBouncer", 0, 1, note="(pgbouncer not installed)")
+        return
+    bouncer = services.PgBouncer(env["PERF_TEST_PG_DSN"])
+    try:
+        bouncer.start()
+    except RuntimeError as error:
+        bouncer.stop()
+        totals.add("engine suite via PgBouncer", 0, 1, note=f"({error})")
+        return
+    try:
+        env = dict(
+            env, PERF_TEST_PG_DSN=bouncer.dsn(), PERF_TEST_DIRECT_DSN=env["PERF_TEST_PG_DSN"]
+        )
+        _pytest_pass(
+            python, env, totals, "engine suite via PgBouncer", "pytest-pgbouncer", "pgbouncer"
+        )
+    finally:
+        bouncer.stop()
+
+
+def _pytest_pass(python, env, totals, step, name, marker=None):
+    junit = os.path.join(OUT, f"{name}.xml")
     cmd = [python, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
-    code, text = run_step(cmd, os.path.join(OUT, "pytest.log"), env=env)
+    if marker:
+        cmd += ["-m", marker]
+    if os.path.exists(junit):
+        os.remove(junit)
+    code, text = run_step(cmd, os.path.join(OUT, f"{name}.log"), env=env)
     print("\n".join(text.strip().splitlines()[-25:]))
     passed = failed = skipped = 0
     if os.path.exists(junit):
@@ -109,7 +138,7 @@ def engine_suite(python, env, totals):
         passed = tests - failed - skipped
     if code not in (0, 1) or (code == 1 and not failed):
         failed += 1  # collection error, crash or no tests: count the step as failed
-    totals.add("engine suite (pytest)", passed, failed, skipped)
+    totals.add(step, passed, failed, skipped)
 
 
 #: ``PERF_ODOO_DEMO`` -> the passes of the Odoo suite (True: with demo data).

@@ -1,9 +1,10 @@
-"""Throwaway PostgreSQL and Redis servers for the test and benchmark commands.
+"""Throwaway PostgreSQL, PgBouncer and Redis servers for the test and benchmark commands.
 
 Standard library only: this runs before the virtual environment exists. Each server is
 started from its own binaries on a free loopback port in a temporary directory and stopped
 (and deleted) on exit. PostgreSQL refuses to run as root, so as root the cluster runs as an
-unprivileged system user (``postgres`` when the package created it, else ``nobody``).
+unprivileged system user (``postgres`` when the package created it, else ``nobody``);
+PgBouncer likewise.
 """
 
 import glob
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import unquote
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG_SUPERUSER = "perf"  # Odoo refuses the "postgres" role
@@ -186,6 +188,120 @@ class Postgres:
             "start",
         )
         return standby
+
+
+def pgbouncer_binary():
+    """Path of the ``pgbouncer`` binary (Debian installs it in /usr/sbin), or None."""
+    return shutil.which("pgbouncer") or next(
+        (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None
+    )
+
+
+class PgBouncer:
+    """A throwaway PgBouncer in *transaction* pooling in front of a PostgreSQL server.
+
+    Every database of the server is reachable through it (``* =`` fallback), as any role of
+    the server, with trust authentication. Server connections are reused last-in first-out, so
+    clients that take turns share one: anything that relies on session state of a pooled
+    connection shows. The pool is sized for the suite's concurrent transactions.
+    """
+
+    def __init__(self, upstream_dsn, port=None, pool_size=20):
+        self.port = port or free_port()
+        self.upstream = _uri_parts(upstream_dsn)
+        self.pool_size = pool_size
+        self.root = tempfile.mkdtemp(prefix="perf-pgbouncer-")
+        self.proc = None
+        self.prefix, self.user = _as_user()
+        if self.user:
+            os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
+            os.chmod(self.root, 0o755)
+
+    def dsn(self, dbname="postgres"):
+        return f"postgresql://{self.upstream['user']}@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self):
+        binary = pgbouncer_binary()
+        if not binary:
+            raise RuntimeError("pgbouncer not found: install pgbouncer")
+        up = self.upstream
+        users = os.path.join(self.root, "userlist.txt")
+        with open(users, "w", encoding="utf-8") as f:
+            # PgBouncer logs in to the server with this password (trust for its clients).
+            f.write(f'"{up["user"]}" "{up["password"]}"\n')
+        os.chmod(users, 0o600)
+        ini = os.path.join(self.root, "pgbouncer.ini")
+        with open(ini, "w", encoding="utf-8") as f:
+            f.write(
+                "[databases]\n"
+                f"* = host={up['host']} port={up['port']}\n"
+                "[pgbouncer]\n"
+                "listen_addr = 127.0.0.1\n"
+                f"listen_port = {self.port}\n"
+                "unix_socket_dir =\n"
+                "auth_type = trust\n"
+                f"auth_file = {users}\n"
+                # Roles a test creates are looked up on the server (trust: no password).
+                f"auth_user = {up['user']}\n"
+                "auth_query = SELECT usename, passwd FROM pg_shadow WHERE usename = $1\n"
+                "pool_mode = transaction\n"
+                f"default_pool_size = {self.pool_size}\n"
+                "max_client_conn = 1000\n"
+                "max_db_connections = 0\n"
+                "server_round_robin = 0\n"
+                "ignore_startup_parameters = extra_float_digits\n"
+                f"logfile = {os.path.join(self.root, 'pgbouncer.log')}\n"
+                f"pidfile = {os.path.join(self.root, 'pgbouncer.pid')}\n"
+            )
+        if self.user:
+            for path in (users, ini):
+                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        self.proc = subprocess.Popen(
+            self.prefix + [binary, ini],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited at start: {self._log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"pgbouncer did not start: {self._log_tail()}")
+
+    def _log_tail(self):
+        try:
+            with open(os.path.join(self.root, "pgbouncer.log"), encoding="utf-8") as f:
+                return " | ".join(f.read().strip().splitlines()[-3:])
+        except OSError:
+            return "no log"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _uri_parts(dsn):
+    """``user``, ``password``, ``host``, ``port`` of a ``postgresql://user[:pw]@host:port/db``."""
+    rest = dsn.split("://", 1)[1]
+    userinfo, _, hostpart = rest.rpartition("@")
+    hostport = hostpart.split("/", 1)[0]
+    host, _, port = hostport.partition(":")
+    user, _, password = userinfo.partition(":")
+    return {
+        "user": unquote(user) or PG_SUPERUSER,
+        "password": unquote(password),
+        "host": host or "127.0.0.1",
+        "port": port or "5432",
+    }
 
 
 class Redis:

@@ -20,13 +20,18 @@ a backfill into chunks. The Odoo layer runs each unit in its own transaction.
 
 import datetime
 import time
+from importlib import import_module
 
 from psycopg2 import sql
 
 from . import schema, sources, triggers
 
-#: Advisory lock (namespace "PAGG", 1) held by every refresh transaction.
-LOCK_KEY = (0x50414747, 1)
+# perf_core's advisory-lock register, the one engine module shared across addons:
+# ``odoo.addons.perf_core.engine.locks`` in Odoo, ``perf_core_engine.locks`` standalone.
+locks = import_module(__package__.replace("perf_aggregates", "perf_core", 1) + ".locks")
+
+#: Advisory lock ``(namespace, key)`` held by every refresh transaction (from the register).
+LOCK_KEY = locks.AGGREGATES_REFRESH_LOCK
 #: Defaults (settings override them).
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_CHUNK_DAYS = 31

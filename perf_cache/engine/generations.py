@@ -20,7 +20,13 @@ Pseudo-tables (``__all__``, ``__tool__:<name>``, ``__company__:<id>``) use the s
 flush epochs: flushing inserts a row, and every key that included it becomes unreachable.
 """
 
+from importlib import import_module
+
 from psycopg2 import sql
+
+# perf_core's advisory-lock register, the one engine module shared across addons:
+# ``odoo.addons.perf_core.engine.locks`` in Odoo, ``perf_core_engine.locks`` standalone.
+locks = import_module(__package__.replace("perf_cache", "perf_core", 1) + ".locks")
 
 LOG_TABLE = "perf_cache_write_log"
 FUNCTION = "perf_cache_bump"
@@ -176,8 +182,8 @@ def bump(cr, name, weight=1):
     )
 
 
-#: Second key of the advisory lock that keeps compactions from running concurrently.
-COMPACT_LOCK = (0x50524643, 1)
+#: Advisory lock ``(namespace, key)`` that keeps compactions from running concurrently.
+COMPACT_LOCK = locks.CACHE_COMPACTION_LOCK
 
 
 def compact(cr, wait=True):

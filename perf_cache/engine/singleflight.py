@@ -7,9 +7,15 @@ passes; then they compute themselves (never a deadlock, never an unbounded wait)
 
 import random
 import time
+from importlib import import_module
 
-#: First key of single-flight locks: ASCII "PRFC".
-NAMESPACE = 0x50524643
+# perf_core's advisory-lock register, the one engine module shared across addons:
+# ``odoo.addons.perf_core.engine.locks`` in Odoo, ``perf_core_engine.locks`` standalone.
+locks = import_module(__package__.replace("perf_cache", "perf_core", 1) + ".locks")
+
+#: First key of single-flight locks (the register's namespace); the second is
+#: ``hashtext(key)``, computed by the server.
+NAMESPACE = locks.CACHE_SINGLE_FLIGHT
 
 _TRY = "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))"
 

@@ -9,9 +9,11 @@ because they are the same for every database of the server.
 import re
 import zoneinfo
 
+from . import locks
+
 #: key -> (default, minimum, maximum, label)
 SETTINGS = {
-    "perf_core.max_concurrent_tools": (10, 1, 1000, "Maximum concurrent tools"),
+    "perf_core.max_concurrent_tools": (10, 1, locks.MAX_SLOTS, "Maximum concurrent tools"),
     "perf_core.queue_timeout_ms": (5000, 0, 600000, "Queue timeout (ms)"),
     "perf_core.call_retention_days": (30, 1, 3650, "Call log retention (days)"),
     "perf_core.purge_batch_size": (5000, 100, 1000000, "Purge batch size"),
@@ -22,6 +24,9 @@ SERVER_OPTIONS = {
     "perf_redis_url": ("PERF_REDIS_URL", ""),
     "perf_replica_dsn": ("PERF_REPLICA_DSN", ""),
     "perf_replica_max_lag_s": ("PERF_REPLICA_MAX_LAG_S", "5"),
+    # The index builder's way to PostgreSQL past a pooler (empty: Odoo's db_host/db_port).
+    "perf_direct_db_host": ("PERF_DIRECT_DB_HOST", ""),
+    "perf_direct_db_port": ("PERF_DIRECT_DB_PORT", ""),
 }
 
 #: Longest error text kept in the call log.

@@ -1,6 +1,7 @@
 """Global concurrency slots as PostgreSQL transaction-level advisory locks.
 
-A slot is the two-key advisory lock ``(SLOT_NAMESPACE, n)`` for ``n`` in ``range(max_slots)``.
+A slot is the two-key advisory lock ``(SLOT_NAMESPACE, n)`` for ``n`` in ``range(max_slots)``
+(the namespace and the bound come from the register, :mod:`.locks`).
 Because it lives in PostgreSQL it limits every prefork worker on every host that talks to the
 same database, it is released by the server when the holder's transaction ends or its backend
 dies, and it works behind PgBouncer in transaction mode.
@@ -17,26 +18,36 @@ Contract:
 import random
 import time
 
-#: First key of every slot lock: ASCII "PERF" read as a signed 32-bit integer.
-SLOT_NAMESPACE = 0x50455246
+from psycopg2 import sql
+
+from . import locks
+
+#: First key of every slot lock (the register's slots namespace).
+SLOT_NAMESPACE = locks.SLOTS
+#: Most slots a setting may ask for.
+MAX_SLOTS = locks.MAX_SLOTS
 
 #: Backoff between attempts, in seconds: doubles from the first value up to the cap.
 BACKOFF_FIRST_S = 0.002
 BACKOFF_CAP_S = 0.05
 
 # Two-key advisory locks appear in pg_locks with classid = key1, objid = key2, objsubid = 2.
-_HELD_SQL = """
+# classid and objid are oids (unsigned): a negative int4 key shows as key + 2**32.
+_HELD_SQL = sql.SQL(
+    """
     SELECT objid::int AS slot
       FROM pg_locks
      WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
        AND classid = %(ns)s::oid AND objsubid = 2
      LIMIT 1
 """
+)
 
 # One round trip: keep the slot already held, or try the slots in rotated order and stop at
 # the first one granted (the Limit node stops pulling rows, so at most one lock is taken).
-_TRY_SQL = f"""
-    WITH held AS ({_HELD_SQL})
+_TRY_SQL = sql.SQL(
+    """
+    WITH held AS ({held})
     SELECT slot FROM held
     UNION ALL
     SELECT slot
@@ -45,8 +56,10 @@ _TRY_SQL = f"""
        AND pg_try_advisory_xact_lock(%(ns)s, slot)
     LIMIT 1
 """
+).format(held=_HELD_SQL)
 
-_UTILISATION_SQL = """
+_UTILISATION_SQL = sql.SQL(
+    """
     SELECT l.objid::int AS slot, l.pid, a.application_name, a.xact_start, a.query_start
       FROM pg_locks l
       LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -55,6 +68,7 @@ _UTILISATION_SQL = """
        AND l.classid = %(ns)s::oid AND l.objsubid = 2
      ORDER BY l.objid
 """
+)
 
 
 class SlotsBusy(Exception):
@@ -75,8 +89,8 @@ def held_slot(cr):
 
 def try_acquire(cr, max_slots):
     """Take one free slot without waiting; return its number or ``None``."""
-    if max_slots < 1:
-        raise ValueError("max_slots must be at least 1")
+    if not 1 <= max_slots <= MAX_SLOTS:
+        raise ValueError(f"max_slots must be between 1 and {MAX_SLOTS}")
     start = random.randrange(max_slots)
     cr.execute(_TRY_SQL, {"start": start, "n": max_slots, "ns": SLOT_NAMESPACE})
     row = cr.fetchone()

@@ -10,6 +10,16 @@ minutes). A lock timeout or deadlock leaves an INVALID index: it is dropped conc
 and the build retried with exponential back-off. Nothing is ever guarded by
 ``IF NOT EXISTS`` (it would silently keep an invalid or different index): the catalog is
 read, ownership checked (:func:`pg_catalog.is_owned`), and the outcome verified.
+
+Those two settings are session state, and the concurrent statements can only get them from
+the session (``SET LOCAL`` needs a transaction block they cannot run in). Behind a pooler in
+transaction mode (PgBouncer) a session ``SET`` would land on whichever server connection
+ran it and stay there for other clients, while the build itself may run on another one.
+So :func:`prepare_session` sets them only on a direct session (:func:`session_is_direct`)
+and sets nothing through a pooler: the build then runs under the server's defaults, and the
+index builder's direct-connection option is the way to give it its timeouts. The swap of a
+changed definition runs in a transaction and always uses ``SET LOCAL``. Nothing here relies
+on the session for correctness: one builder at a time is the lease's job (:mod:`.lease`).
 """
 
 import time
@@ -53,14 +63,31 @@ def _result(state, **values):
     return out
 
 
+def session_is_direct(conn):
+    """Is ``conn`` a session of its own on the server, not a pooler's client connection?
+
+    The server sends its backend pid in the connection's cancel key; a pooler answers the
+    startup itself with a key of its own, so the pid it reports is not the server's.
+    """
+    with conn.cursor() as cr:
+        cr.execute("SELECT pg_backend_pid()")
+        return cr.fetchone()[0] == conn.get_backend_pid()
+
+
 def prepare_session(conn, lock_timeout_ms):
-    """Autocommit, our lock timeout, no statement timeout."""
+    """Autocommit; on a direct session our lock timeout and no statement timeout.
+
+    Returns whether the session settings were applied (False through a pooler).
+    """
     if not conn.autocommit:
         conn.rollback()
         conn.autocommit = True
+    if not session_is_direct(conn):
+        return False
     with conn.cursor() as cr:
         cr.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
         cr.execute("SELECT set_config('statement_timeout', '0', false)")
+    return True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -170,7 +197,9 @@ def ensure(
         out["action"] = "rebuilt" if out["state"] == "valid" else None
         return _finish(conn, definition, out)
     if status == "changed":
-        return _finish(conn, definition, _swap(conn, definition, found, record, retry))
+        return _finish(
+            conn, definition, _swap(conn, definition, found, record, retry, lock_timeout_ms)
+        )
     out = _create(conn, definition, definition.name, found["signature"], **retry)
     out["action"] = "created" if out["state"] == "valid" else None
     return _finish(conn, definition, out)
@@ -263,8 +292,12 @@ def _drop_concurrently(conn, name, attempts=3, backoff_ms=1000, sleep=time.sleep
     return "no attempt left"  # pragma: no cover
 
 
-def _swap(conn, definition, found, record, retry):
-    """Build the changed definition under a temporary name, then swap the names."""
+def _swap(conn, definition, found, record, retry, lock_timeout_ms):
+    """Build the changed definition under a temporary name, then swap the names.
+
+    The renames take an exclusive lock on the table for an instant: their transaction has its
+    own ``lock_timeout`` (``SET LOCAL``, so also through a pooler).
+    """
     new_name = definition.temp_name(NEW_SUFFIX)
     old_name = definition.temp_name(OLD_SUFFIX)
     with conn.cursor() as cr:
@@ -294,6 +327,9 @@ def _swap(conn, definition, found, record, retry):
         conn.autocommit = False
         try:
             with conn.cursor() as cr:
+                cr.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", (f"{int(lock_timeout_ms)}ms",)
+                )
                 cr.execute(
                     sql.SQL("ALTER INDEX {} RENAME TO {}").format(
                         sql.Identifier(definition.name), sql.Identifier(old_name)

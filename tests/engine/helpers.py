@@ -13,8 +13,11 @@ def engine(addon, module):
 
     Engines never import odoo, but importing ``perf_core.engine`` would run the addon's
     ``__init__`` (which does); so each engine is loaded as a top-level package
-    ``<addon>_engine``.
+    ``<addon>_engine``. perf_core's engine is loaded first: the others import its shared
+    primitives (the advisory-lock register) as ``perf_core_engine``.
     """
+    if addon != "perf_core":
+        engine("perf_core", "locks")
     package = f"{addon}_engine"
     if package not in sys.modules:
         path = os.path.join(ROOT, addon, "engine")

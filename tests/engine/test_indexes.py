@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from tests.conftest import dsn_for
 from tests.engine.helpers import engine
 
 declaration = engine("perf_indexes", "declaration")
@@ -28,6 +29,16 @@ IndexDef = declaration.IndexDef
 def dsn(make_database):
     """A database per test: builds are committed DDL."""
     return make_database("perf_idx")
+
+
+@pytest.fixture
+def session_dsn(dsn, pg_direct_dsn):
+    """The same database on a direct session, past PgBouncer in its pass.
+
+    For builds whose ``lock_timeout`` the test relies on: a concurrent build takes it from
+    the session, which a pooler does not keep (in production: ``perf_direct_db_host``).
+    """
+    return dsn_for(pg_direct_dsn, psycopg2.extensions.parse_dsn(dsn)["dbname"])
 
 
 @pytest.fixture
@@ -151,7 +162,7 @@ def test_probe_leaves_nothing_behind(admin):
 # ----------------------------------------------------------------------------------------------
 
 
-def test_build_then_keep(admin, dsn):
+def test_build_then_keep(admin, dsn, through_pgbouncer):
     conn = connect(dsn)
     result = builder.ensure(conn, decl(), sleep=no_sleep)
     assert result["state"] == "valid" and result["action"] == "created"
@@ -164,10 +175,11 @@ def test_build_then_keep(admin, dsn):
         assert cr.fetchone()[0] is not None
     again = builder.ensure(conn, decl(), owned_state(result, "perf_sol_order_cover"))
     assert again["action"] == "kept" and again["oid"] == result["oid"]
-    # the session of the builder: our lock timeout, no statement timeout
+    # the session of the builder: our lock timeout, no statement timeout; through a pooler
+    # nothing is set (it would stay on a server connection for other clients)
     with conn.cursor() as cr:
         cr.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
-        assert cr.fetchone() == ("3s", "0")
+        assert cr.fetchone() == (("0", "0") if through_pgbouncer else ("3s", "0"))
     conn.close()
 
 
@@ -292,9 +304,10 @@ class Writer(threading.Thread):
 
     def __init__(self, dsn, lock_timeout_ms):
         super().__init__(daemon=True)
-        self.conn = connect(dsn)
-        with self.conn.cursor() as cr:
-            cr.execute("SELECT set_config('lock_timeout', %s, false)", (f"{lock_timeout_ms}ms",))
+        # One transaction per insert with its own SET LOCAL: the limit holds through a
+        # pooler too (a session SET would stay on one server connection).
+        self.conn = psycopg2.connect(dsn)
+        self.lock_timeout = f"{lock_timeout_ms}ms"
         self.stop = threading.Event()
         self.rows = 0
         self.errors = []
@@ -303,12 +316,15 @@ class Writer(threading.Thread):
         with self.conn.cursor() as cr:
             while not self.stop.is_set():
                 try:
+                    cr.execute("SELECT set_config('lock_timeout', %s, true)", (self.lock_timeout,))
                     cr.execute(
                         "INSERT INTO sale_order_line (order_id, product_id, state, "
                         "product_uom_qty, price_subtotal) VALUES (1, 1, 'sale', 1, 1)"
                     )
+                    self.conn.commit()
                     self.rows += 1
                 except psycopg2.Error as error:
+                    self.conn.rollback()
                     self.errors.append(error.pgerror)
         self.conn.close()
 
@@ -344,7 +360,7 @@ def test_build_while_a_writer_inserts_never_blocks_it(admin, dsn):
         assert cr.fetchone()[0] == counted
 
 
-def test_lock_timeout_retries_with_backoff_until_the_blocker_ends(admin, dsn):
+def test_lock_timeout_retries_with_backoff_until_the_blocker_ends(admin, dsn, session_dsn):
     blocker = psycopg2.connect(dsn)
     with blocker.cursor() as cr:  # an open write transaction: CIC must wait for it
         cr.execute("INSERT INTO sale_order_line (order_id) VALUES (7)")
@@ -355,7 +371,7 @@ def test_lock_timeout_retries_with_backoff_until_the_blocker_ends(admin, dsn):
         if len(pauses) == 2:
             blocker.commit()
 
-    conn = connect(dsn)
+    conn = connect(session_dsn)
     result = builder.ensure(
         conn, decl(), lock_timeout_ms=100, attempts=5, backoff_ms=10, sleep=sleep
     )
@@ -368,11 +384,11 @@ def test_lock_timeout_retries_with_backoff_until_the_blocker_ends(admin, dsn):
         assert cr.fetchone()[0] == 0  # every failed attempt's invalid index was dropped
 
 
-def test_lock_timeout_exhausted_fails_clearly_and_leaves_nothing(admin, dsn):
+def test_lock_timeout_exhausted_fails_clearly_and_leaves_nothing(admin, dsn, session_dsn):
     blocker = psycopg2.connect(dsn)
     with blocker.cursor() as cr:
         cr.execute("INSERT INTO sale_order_line (order_id) VALUES (7)")
-    conn = connect(dsn)
+    conn = connect(session_dsn)
     result = builder.ensure(
         conn, decl(), lock_timeout_ms=50, attempts=2, backoff_ms=1, sleep=no_sleep
     )
@@ -389,11 +405,11 @@ def test_lock_timeout_exhausted_fails_clearly_and_leaves_nothing(admin, dsn):
     assert repaired["state"] == "valid" and repaired["action"] == "rebuilt"
 
 
-def test_killed_build_leaves_invalid_index_that_verify_rebuilds(admin, dsn):
+def test_killed_build_leaves_invalid_index_that_verify_rebuilds(admin, dsn, session_dsn):
     blocker = psycopg2.connect(dsn)
     with blocker.cursor() as cr:
         cr.execute("INSERT INTO sale_order_line (order_id) VALUES (7)")
-    building = connect(dsn)
+    building = connect(session_dsn)
     with building.cursor() as cr:
         cr.execute("SELECT pg_backend_pid()")
         pid = cr.fetchone()[0]

@@ -6,7 +6,7 @@ connection, exactly as the background builder does after a commit.
 
 from odoo.tests import tagged
 
-from odoo.addons.perf_indexes.engine import builder, pg_catalog
+from odoo.addons.perf_indexes.engine import builder, lease, pg_catalog
 from odoo.addons.perf_indexes.runtime import build_queue
 from odoo.addons.perf_indexes.tests.common import CommittedCase
 
@@ -85,3 +85,29 @@ class TestModuleInstalledAfter(CommittedCase):
         # A second verification finds everything in place and builds nothing.
         self.step(lambda env: env["perf.index"]._cron_verify())
         self.assertEqual(build_queue.process(self.registry.db_name)["builds"], [])
+
+    def test_a_builder_holding_the_lease_keeps_the_others_out(self):
+        """The lease is a row: held by a builder of another process or host (or of this one,
+        on any connection, through any pooler), every other builder stays out until it is
+        released or expires."""
+        dbname = self.registry.db_name
+        conn = build_queue.connect(dbname)
+        other = "another-host:4242:1:lease"
+        try:
+            with conn.cursor() as cr:
+                lease.ensure_table(cr)
+                self.assertTrue(lease.take(cr, other, ttl_s=60))
+            self.assertEqual(build_queue.process(dbname), {"busy": True})
+            self.assertTrue(self.step(lambda env: build_queue.builder_running(env.cr)))
+            with conn.cursor() as cr:
+                lease.release(cr, other)
+            self.assertFalse(self.step(lambda env: build_queue.builder_running(env.cr)))
+            summary = build_queue.process(dbname)
+            self.assertFalse(summary.get("busy"))
+            self.assertFalse(summary.get("lost"))
+            # released at the end of the run: the next builder gets in at once
+            self.assertFalse(self.step(lambda env: build_queue.builder_running(env.cr)))
+        finally:
+            with conn.cursor() as cr:
+                lease.release(cr, other)
+            conn.close()
