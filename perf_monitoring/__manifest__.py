@@ -1,7 +1,7 @@
 {
     "name": "Performance Monitoring",
     "summary": "System Health menu, Prometheus /metrics and /health for the perf_* toolkit",
-    "version": "17.0.0.1.0",
+    "version": "17.0.0.2.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
