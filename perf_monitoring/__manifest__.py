@@ -8,7 +8,9 @@
     "depends": ["perf_core"],
     "data": [
         "security/ir.model.access.csv",
+        "data/perf_monitoring_data.xml",
         "views/perf_monitoring_menus.xml",
+        "views/perf_tool_call_hour_views.xml",
     ],
     "installable": True,
 }
