@@ -6,6 +6,7 @@
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
     "depends": ["perf_core"],
+    "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
         "data/perf_monitoring_data.xml",

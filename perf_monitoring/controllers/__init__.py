@@ -1,1 +1,1 @@
-from . import health
+from . import health, metrics

@@ -17,20 +17,9 @@ from odoo.http import request
 
 from ..engine import guard, health
 from ..runtime import probe
+from .common import database
 
 MANAGER_GROUP = "perf_core.perf_core_group_manager"
-
-
-def _database(requested):
-    """The database to check: the ``db`` parameter when the server exposes it, else the
-    request's own (session or the single database of ``dbfilter``/``db_name``)."""
-    if requested:
-        return requested if http.db_filter([requested]) == [requested] else None
-    if request.db:
-        return request.db
-    names = [n.strip() for n in (http.config["db_name"] or "").split(",") if n.strip()]
-    names = http.db_filter(names) if names else []
-    return names[0] if len(names) == 1 else None
 
 
 def _is_manager(dbname):
@@ -52,7 +41,7 @@ class PerfHealthController(http.Controller):
     )
     def perf_health(self, db=None, **_kwargs):
         headers = [("Cache-Control", "no-store")]
-        dbname = _database(db)
+        dbname = database(db)
         if not dbname:
             body = {"status": health.FAIL, "error": "no database selected"}
             return request.make_json_response(body, headers=headers, status=503)

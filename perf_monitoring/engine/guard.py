@@ -5,6 +5,7 @@ prefix cannot be probed; no token configured means no token ever matches.
 """
 
 import hmac
+import ipaddress
 
 BEARER = "bearer "
 
@@ -22,3 +23,20 @@ def token_matches(expected, given):
     if not expected or not given:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def parse_networks(text):
+    """Networks of a comma-separated allow-list; a bad entry raises ``ValueError``."""
+    return [
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in (text or "").split(",")
+        if part.strip()
+    ]
+
+
+def address_allowed(address, networks):
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

@@ -27,6 +27,7 @@ _logger = logging.getLogger(__name__)
 #: Seconds libpq may take to connect (libpq rounds up to whole seconds).
 CONNECT_TIMEOUT_S = 1
 TOKEN_OPTION, TOKEN_ENV = "perf_metrics_token", "PERF_METRICS_TOKEN"
+ALLOW_OPTION, ALLOW_ENV = "perf_metrics_allow", "PERF_METRICS_ALLOW"
 
 
 def metrics_token():
@@ -34,14 +35,20 @@ def metrics_token():
     return str(config.get(TOKEN_OPTION) or os.environ.get(TOKEN_ENV) or "").strip()
 
 
-def _connect(dbname):
+def metrics_allow():
+    """The networks allowed to scrape ``/metrics`` (comma-separated), or ``""``."""
+    return str(config.get(ALLOW_OPTION) or os.environ.get(ALLOW_ENV) or "").strip()
+
+
+def connect(dbname):
+    """A new connection to ``dbname`` (Odoo's settings) that gives up after a second."""
     _name, info = connection_info_for(dbname)
     info = dict(info, connect_timeout=CONNECT_TIMEOUT_S)
     info["application_name"] = (info.get("application_name", "odoo") + "-perf-health")[:63]
     return psycopg2.connect(**info)
 
 
-def _max_slots(cr):
+def max_slots(cr):
     cr.execute(
         "SELECT value FROM ir_config_parameter WHERE key = %s",
         ("perf_core.max_concurrent_tools",),
@@ -62,7 +69,7 @@ def database_checks(dbname, thresholds=None):
     """The checks that read the database; the first is the round trip."""
     limits = dict(health.DEFAULTS, **(thresholds or {}))
     try:
-        conn = _connect(dbname)
+        conn = connect(dbname)
     except psycopg2.Error as error:
         _logger.warning("/health: database %s unreachable: %s", dbname, error)
         return [health.database_failed(type(error).__name__)]
@@ -82,7 +89,7 @@ def database_checks(dbname, thresholds=None):
             if aggregates:
                 checks.append(aggregates)
             held = len(slots.utilisation(cr))
-            checks.append(health.slots(held, _max_slots(cr), limits["slots_busy_ratio"]))
+            checks.append(health.slots(held, max_slots(cr), limits["slots_busy_ratio"]))
     except psycopg2.Error as error:
         _logger.warning("/health: checks of %s failed: %s", dbname, error)
         if not checks:
