@@ -2,7 +2,7 @@
     "name": "Performance Core",
     "summary": "Analysis tools under a global concurrency limit, call log, Redis and replica "
     "connections: the base of the perf_* toolkit",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
@@ -17,6 +17,7 @@
         "views/res_config_settings_views.xml",
         "views/perf_core_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

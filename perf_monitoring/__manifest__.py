@@ -1,14 +1,17 @@
 {
     "name": "Performance Monitoring",
     "summary": "System Health menu, Prometheus /metrics and /health for the perf_* toolkit",
-    "version": "17.0.0.1.0",
+    "version": "17.0.0.2.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
     "depends": ["perf_core"],
+    "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/perf_monitoring_data.xml",
         "views/perf_monitoring_menus.xml",
+        "views/perf_tool_call_hour_views.xml",
     ],
     "installable": True,
 }

@@ -5,7 +5,7 @@ import logging
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
-from ..engine import calllog
+from ..engine import call_totals, calllog
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class PerfToolCall(models.Model):
         create_index(
             self.env.cr, "perf_tool_call_tool_started_idx", self._table, ["tool", "started_at"]
         )
+        # The monotonic totals beside the log (bigint counters: no ORM field type has them).
+        call_totals.ensure_table(self.env.cr)
 
     @api.model
     def _cron_purge(self):

@@ -209,7 +209,7 @@ def test_three_services_on_the_supported_versions(services):
 
 
 def test_every_service_has_a_real_healthcheck(services):
-    expected = {"db": "pg_isready", "redis": "redis-cli ping", "odoo": "/web/health"}
+    expected = {"db": "pg_isready", "redis": "redis-cli ping", "odoo": ":8069/health"}
     for name, probe in expected.items():
         assert "healthcheck" in services[name], f"{name} has no healthcheck"
         assert not services[name]["healthcheck"].get("disable"), f"{name} healthcheck disabled"
