@@ -10,6 +10,7 @@ call in the database against what the processes generated.
 
 import datetime
 import multiprocessing
+import queue
 import random
 import time
 from collections import Counter
@@ -155,8 +156,15 @@ def _worker(dsn, index, user_ids, company_id, results):
         lost += flush_cache(own, hits, rows) + flush_calls(own, calls)
         if step % 40 == 20:
             # The connection is lost while idle (a restart, a pooler recycling it).
+            with own.cursor() as cr:
+                cr.execute("SELECT pg_backend_pid()")
+                pid = cr.fetchone()[0]
             with killer.cursor() as kcr:
-                kcr.execute("SELECT pg_terminate_backend(%s)", (own.open().get_backend_pid(),))
+                # Behind a pooler the killer may be served by that very server connection.
+                kcr.execute(
+                    "SELECT pg_terminate_backend(%s, 5000) WHERE %s <> pg_backend_pid()",
+                    (pid, pid),
+                )
     # What was requeued is written by the next flushes.
     for _n in range(100):
         if not (len(hits) or len(rows) or len(calls)):
@@ -201,7 +209,14 @@ def test_concurrent_flushers_lose_nothing_and_count_nothing_twice(make_database)
     ]
     for proc in procs:
         proc.start()
-    reports = [results.get(timeout=300) for _p in procs]
+    reports = []
+    deadline = time.monotonic() + 300
+    while len(reports) < len(procs):
+        try:
+            reports.append(results.get(timeout=1))
+        except queue.Empty:
+            assert not any(p.exitcode for p in procs), "a writer process failed"
+            assert time.monotonic() < deadline, "the writer processes did not finish"
     for proc in procs:
         proc.join(timeout=60)
         assert proc.exitcode == 0
@@ -291,10 +306,11 @@ def test_a_persisting_transient_error_requeues_the_batch(make_database):
     @contextmanager
     def lost_connection():
         conn = psycopg2.connect(dsn)
-        with killer.cursor() as kcr:
-            kcr.execute("SELECT pg_terminate_backend(%s)", (conn.get_backend_pid(),))
         try:
             with conn.cursor() as cr:
+                cr.execute("SELECT pg_backend_pid()")
+                with killer.cursor() as kcr:
+                    kcr.execute("SELECT pg_terminate_backend(%s, 5000)", (cr.fetchone()[0],))
                 yield cr
             conn.commit()
         finally:
