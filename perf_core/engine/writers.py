@@ -59,8 +59,9 @@ class Result(namedtuple("Result", "written requeue dropped unknown")):
 
     ``written``: rows committed; ``requeue``: the batch was not written and must go back to
     its buffer (a transient error persisted); ``dropped``: rows that can never be written
-    (each logged); ``unknown``: the connection was lost while committing, so whether the
-    batch was written cannot be known (requeuing could count it twice; logged).
+    (each logged); ``unknown``: the connection was lost while committing and the database
+    could not say afterwards whether the commit happened (requeuing could count the batch
+    twice; logged).
     """
 
     @property
@@ -170,7 +171,7 @@ def write_batch(
     attempt = 0
     while True:
         attempt += 1
-        committing = False
+        xid = None
         try:
             with connect() as cr:
                 if isolate:
@@ -182,14 +183,26 @@ def write_batch(
                     done, refused = write_rows(cr, part)
                     written += done
                     dropped += refused
-                committing = True
+                # Which transaction commits, in case the connection is lost while it does.
+                cr.execute("SELECT txid_current()")
+                xid = cr.fetchone()[0]
             return Result(written, False, dropped, 0)
         except psycopg2.Error as error:
-            if committing and error.pgcode is None:
+            if xid is not None and error.pgcode is None:
                 # The connection was lost during the commit, which may have happened.
-                _logger.error("%s: connection lost committing %s rows: %s", label, total, error)
-                return Result(0, False, 0, total)
-            if not is_transient(error):
+                status = transaction_status(connect, xid, sleep=sleep)
+                if status == "committed":
+                    return Result(written, False, dropped, 0)
+                if status != "aborted":
+                    _logger.error(
+                        "%s: connection lost committing %s rows, their transaction's fate "
+                        "is unknown: %s",
+                        label,
+                        total,
+                        error,
+                    )
+                    return Result(0, False, 0, total)
+            elif not is_transient(error):
                 # Not a row's fault (write_rows handles those): a missing table, a bug.
                 _logger.exception("%s: could not write %s rows", label, total)
                 return Result(0, False, total, 0)
@@ -200,3 +213,28 @@ def write_batch(
                 return Result(0, True, 0, 0)
             _logger.debug("%s: attempt %s failed (%s), retrying", label, attempt, error)
             sleep(backoff_s * 2 ** (attempt - 1))
+
+
+#: Checks of a transaction's fate after a commit lost with its connection (it may still be
+#: in progress for a moment on the server), and the pause between two.
+STATUS_CHECKS = 20
+STATUS_PAUSE_S = 0.05
+
+
+def transaction_status(connect, xid, sleep=time.sleep):
+    """``'committed'``, ``'aborted'`` or ``None`` (unknown): the fate of transaction ``xid``.
+
+    ``txid_status`` exists for this: to learn, on a new connection, whether a commit whose
+    connection was lost happened, so a batch is neither lost nor written twice.
+    """
+    for _check in range(STATUS_CHECKS):
+        try:
+            with connect() as cr:
+                cr.execute("SELECT txid_status(%s)", (xid,))
+                status = cr.fetchone()[0]
+        except psycopg2.Error:
+            status = None
+        if status in ("committed", "aborted"):
+            return status
+        sleep(STATUS_PAUSE_S)
+    return None

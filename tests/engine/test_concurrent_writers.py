@@ -115,6 +115,30 @@ def _flushers():
     return flush_cache, flush_calls
 
 
+def _lose_connection(own, dsn):
+    """Terminate the server connection ``own`` used last, while it is idle (a restart, a
+    pooler recycling it). Returns False when it was lost already: behind a pooler another
+    process's kill may hit the connection ``own`` or the killer is served by."""
+    killer = None
+    try:
+        with own.cursor() as cr:
+            cr.execute("SELECT pg_backend_pid()")
+            pid = cr.fetchone()[0]
+        killer = psycopg2.connect(dsn)
+        killer.autocommit = True
+        with killer.cursor() as kcr:
+            # Behind a pooler the killer may be served by that very server connection.
+            kcr.execute(
+                "SELECT pg_terminate_backend(%s, 5000) WHERE %s <> pg_backend_pid()", (pid, pid)
+            )
+        return True
+    except psycopg2.OperationalError:
+        return False
+    finally:
+        if killer is not None:
+            killer.close()
+
+
 def _worker(dsn, index, user_ids, company_id, results):
     tiers = engine("perf_cache", "tiers")
     stats = engine("perf_cache", "stats")
@@ -122,8 +146,6 @@ def _worker(dsn, index, user_ids, company_id, results):
     flush_cache, flush_calls = _flushers()
     rng = random.Random(index)
     own = OwnConnection(dsn)
-    killer = psycopg2.connect(dsn)
-    killer.autocommit = True
     hits, rows, calls = tiers.HitBuffer(), stats.StatsBuffer(), calllog.CallBuffer()
     made_hits, made_stats, made_calls = Counter(), Counter(), []
     lost = 0
@@ -155,16 +177,7 @@ def _worker(dsn, index, user_ids, company_id, results):
             made_calls.append(mark)
         lost += flush_cache(own, hits, rows) + flush_calls(own, calls)
         if step % 40 == 20:
-            # The connection is lost while idle (a restart, a pooler recycling it).
-            with own.cursor() as cr:
-                cr.execute("SELECT pg_backend_pid()")
-                pid = cr.fetchone()[0]
-            with killer.cursor() as kcr:
-                # Behind a pooler the killer may be served by that very server connection.
-                kcr.execute(
-                    "SELECT pg_terminate_backend(%s, 5000) WHERE %s <> pg_backend_pid()",
-                    (pid, pid),
-                )
+            _lose_connection(own, dsn)
     # What was requeued is written by the next flushes.
     for _n in range(100):
         if not (len(hits) or len(rows) or len(calls)):
@@ -172,7 +185,6 @@ def _worker(dsn, index, user_ids, company_id, results):
         lost += flush_cache(own, hits, rows) + flush_calls(own, calls)
         time.sleep(0.01)
     left = len(hits) + len(rows) + len(calls)
-    killer.close()
     results.put((index, dict(made_hits), dict(made_stats), made_calls, lost, left))
 
 
@@ -198,8 +210,17 @@ def _setup(make_database):
     return dsn, user_ids, company_id
 
 
+def _deadlocks(dsn):
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cr:
+        cr.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        count = cr.fetchone()[0]
+    conn.close()
+    return count
+
+
 def test_concurrent_flushers_lose_nothing_and_count_nothing_twice(make_database):
     dsn, user_ids, company_id = _setup(make_database)
+    deadlocks = _deadlocks(dsn)
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
@@ -252,6 +273,8 @@ def test_concurrent_flushers_lose_nothing_and_count_nothing_twice(make_database)
     dangling = sum(1 for mark in made_calls if int(mark.split("-")[1]) % 17 == 0)
     assert null_users == null_creators == dangling, "the deleted user became NULL, row kept"
     assert null_companies == 0, "a reference that exists is kept"
+    # The writers' processes have exited, so their statistics are reported.
+    assert _deadlocks(dsn) == deadlocks, "flushers lock shared rows in one order"
 
 
 def _call(mark, user_id, company_id, **values):
@@ -346,3 +369,52 @@ def test_a_persisting_transient_error_requeues_the_batch(make_database):
         cr.execute("SELECT count(*) FROM perf_tool_call WHERE params_hash = 'requeued'")
         assert cr.fetchone()[0] == 1
     killer.close()
+
+
+def test_a_commit_lost_with_its_connection_is_neither_lost_nor_written_twice(make_database):
+    dsn, user_ids, company_id = _setup(make_database)
+    calllog = engine("perf_core", "calllog")
+    writers = engine("perf_core", "writers")
+    attempts = []
+
+    def terminate(cr):
+        cr.execute("SELECT pg_backend_pid()")
+        pid = cr.fetchone()[0]
+        with psycopg2.connect(dsn) as killer, killer.cursor() as kcr:
+            kcr.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+        killer.close()
+
+    @contextmanager
+    def losing_the_commit():
+        """The first attempt's connection dies around its COMMIT: before it (the server
+        aborts the transaction), or just after it (the client never hears it succeeded)."""
+        conn = psycopg2.connect(dsn)
+        attempts.append(conn)
+        try:
+            with conn.cursor() as cr:
+                yield cr
+                if len(attempts) == 1 and mode == "before":
+                    terminate(cr)
+            conn.commit()
+            if len(attempts) == 1 and mode == "after":
+                with conn.cursor() as cr:
+                    terminate(cr)
+                    cr.execute("SELECT 1")  # the client learns the connection is gone
+        finally:
+            conn.close()
+
+    for mode in ("before", "after"):
+        attempts.clear()
+        buffer = calllog.CallBuffer()
+        buffer.append(_call(f"commit-{mode}", user_ids[0], company_id))
+        result = calllog.flush(buffer, lambda parts: writers.write_batch(losing_the_commit, parts))
+        assert (result.written, result.lost, result.requeue) == (1, 0, False)
+        assert len(buffer) == 0
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM perf_tool_call WHERE params_hash = %s", (f"commit-{mode}",)
+            )
+            assert cr.fetchone()[0] == 1, f"lost {mode} the commit: written exactly once"
+        conn.close()
+        # Before: a second attempt wrote it; after: the status check saw it committed.
+        assert len(attempts) > (2 if mode == "before" else 1)
