@@ -36,9 +36,10 @@ ATTEMPTS = 3
 BACKOFF_S = 0.02
 #: SQLSTATE classes and codes of errors that a new transaction may not meet again:
 #: transaction rollback (40001 serialization failure, 40P01 deadlock), connection
-#: exceptions, server shutting down or starting, lock not available.
+#: exceptions, server shutting down or starting, too many connections, lock not available,
+#: statement cancelled (a timeout, an administrator).
 TRANSIENT_CLASSES = ("40", "08")
-TRANSIENT_CODES = frozenset({"57P01", "57P02", "57P03", "55P03", "53300"})
+TRANSIENT_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "55P03", "57014"})
 #: SQLSTATE classes of errors that one row's values cause (data exception, integrity
 #: constraint violation): these are written one row at a time. Any other permanent error
 #: (a missing table, a bug) concerns the whole batch.
