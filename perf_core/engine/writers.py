@@ -160,13 +160,16 @@ def write_batch(
     ``connect()`` returns a context manager giving a cursor that commits when the block ends
     and rolls back when it raises (``db_connect(db).cursor()``, ``registry.cursor()``).
     ``isolate``: start the transaction with :func:`read_committed` (False on a cursor that
-    is already inside a transaction, e.g. Odoo's test cursor). Never raises a database
+    is already inside a transaction, e.g. Odoo's test cursor: its snapshot is not new, so a
+    transient error there is requeued at once instead of retried). Never raises a database
     error: a transient one is retried ``attempts`` times then reported as ``requeue``, a
     permanent one costs only the rows it concerns.
     """
     parts = [part for part in parts if part.rows]
     if not parts:
         return Result(0, False, 0, 0)
+    if not isolate:
+        attempts = 1
     label = ", ".join(part.label for part in parts)
     total = sum(len(part.rows) for part in parts)
     attempt = 0
