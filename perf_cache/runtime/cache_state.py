@@ -79,7 +79,9 @@ def flush(force=True, dbname=None, cursor=None):
         # Our own short-lived cursor: write_batch commits it when its block ends.
         connect = cursor or db_connect(name).cursor
         result = engine_stats.flush(
-            hits, rows, functools.partial(writers.write_batch, connect, isolate=cursor is None)
+            hits,
+            rows,
+            functools.partial(writers.write_batch, connect, own_transaction=cursor is None),
         )
         written += result.written
     return written

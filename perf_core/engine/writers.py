@@ -153,23 +153,23 @@ def _write_row(cr, part, row):
 
 
 def write_batch(
-    connect, parts, isolate=True, attempts=ATTEMPTS, backoff_s=BACKOFF_S, sleep=time.sleep
+    connect, parts, own_transaction=True, attempts=ATTEMPTS, backoff_s=BACKOFF_S, sleep=time.sleep
 ):
     """Write the ``parts`` of one batch in one transaction of ``connect()``; a :class:`Result`.
 
     ``connect()`` returns a context manager giving a cursor that commits when the block ends
     and rolls back when it raises (``db_connect(db).cursor()``, ``registry.cursor()``).
-    ``isolate``: start the transaction with :func:`read_committed` (False on a cursor that
-    is already inside a transaction, e.g. Odoo's test cursor: its snapshot is not new, so a
-    transient error there is requeued at once instead of retried). Never raises a database
-    error: a transient one is retried ``attempts`` times then reported as ``requeue``, a
-    permanent one costs only the rows it concerns.
+    ``own_transaction``: ``connect()`` begins a transaction of ours, made
+    :func:`read_committed`. False for a cursor inside someone else's transaction (Odoo's
+    test cursor): its snapshot is not new and its rows belong to that transaction, so a
+    transient error there is neither retried nor requeued (the batch is dropped, logged).
+
+    Never raises a database error: a transient one is retried ``attempts`` times then
+    reported as ``requeue``, a permanent one costs only the rows it concerns.
     """
     parts = [part for part in parts if part.rows]
     if not parts:
         return Result(0, False, 0, 0)
-    if not isolate:
-        attempts = 1
     label = ", ".join(part.label for part in parts)
     total = sum(len(part.rows) for part in parts)
     attempt = 0
@@ -178,7 +178,7 @@ def write_batch(
         xid = None
         try:
             with connect() as cr:
-                if isolate:
+                if own_transaction:
                     read_committed(cr)
                 # A lost statistic on a crash is acceptable; waiting for the WAL is not.
                 cr.execute("SET LOCAL synchronous_commit = off")
@@ -209,6 +209,11 @@ def write_batch(
             elif not is_transient(error):
                 # Not a row's fault (write_rows handles those): a missing table, a bug.
                 _logger.exception("%s: could not write %s rows", label, total)
+                return Result(0, False, total, 0)
+            if not own_transaction:
+                _logger.warning(
+                    "%s: %s rows dropped, the caller's transaction failed: %s", label, total, error
+                )
                 return Result(0, False, total, 0)
             if attempt >= attempts:
                 _logger.warning(

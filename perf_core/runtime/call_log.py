@@ -87,7 +87,7 @@ def write_rows(dbname, rows, cursor=None):
     transient reason join the buffer, written by the next flush.
     """
     connect = cursor or own_cursor(dbname)
-    result = writers.write_batch(connect, [calllog.part(rows)], isolate=cursor is None)
+    result = writers.write_batch(connect, [calllog.part(rows)], own_transaction=cursor is None)
     if result.requeue:
         call_buffer(dbname).requeue(rows)
     return result
