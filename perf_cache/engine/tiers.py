@@ -211,10 +211,12 @@ class HitBuffer:
         self._lock = threading.Lock()
         self._hits = {}
 
-    def add(self, key, when):
+    def add(self, key, when, count=1):
         with self._lock:
-            count, _last = self._hits.get(key, (0, None))
-            self._hits[key] = (count + 1, when)
+            total, last = self._hits.get(key, (0, None))
+            if last is not None and when is not None:
+                when = max(last, when)
+            self._hits[key] = (total + count, when if when is not None else last)
 
     def __len__(self):
         return len(self._hits)
@@ -224,19 +226,40 @@ class HitBuffer:
             hits, self._hits = self._hits, {}
             return hits
 
+    def requeue(self, hits):
+        """Put drained hits back (their write failed): the next flush writes them."""
+        for key, (count, when) in hits.items():
+            self.add(key, when, count)
+
+
+# One statement, no conflict under READ COMMITTED: the rows are locked in ``id`` order (two
+# flushers never wait on each other in a cycle), then each count is added to the committed
+# value. The CTE is MATERIALIZED so its locks are all taken, in that order, first.
+_APPLY_HITS = """
+WITH v (key, n, ts) AS (VALUES {rows}),
+     locked AS MATERIALIZED (
+         SELECT e.id, v.n, v.ts
+           FROM perf_cache_entry e JOIN v ON e.cache_key = v.key
+          ORDER BY e.id
+            FOR NO KEY UPDATE OF e)
+UPDATE perf_cache_entry e
+   SET hit_count = COALESCE(e.hit_count, 0) + locked.n,
+       last_hit_at = GREATEST(e.last_hit_at, locked.ts)
+  FROM locked
+ WHERE e.id = locked.id
+"""
+
 
 def pg_apply_hits(cr, hits):
-    """Write drained hit counts: ``{key: (count, last_hit_at)}``; returns rows updated."""
+    """Write drained hit counts: ``{key: (count, last_hit_at)}``; returns rows updated.
+
+    Hits of an entry deleted meanwhile (purged, flushed) have nothing left to count.
+    Run it READ COMMITTED: under REPEATABLE READ a concurrent flusher's update of the same
+    row is a serialization failure.
+    """
     if not hits:
         return 0
     rows = sql.SQL(", ").join(sql.SQL("(%s, %s, %s::timestamp)") for _k in hits)
     params = [v for key, (count, when) in sorted(hits.items()) for v in (key, count, when)]
-    cr.execute(
-        sql.SQL(
-            "UPDATE perf_cache_entry e SET hit_count = e.hit_count + v.n, "
-            "last_hit_at = GREATEST(e.last_hit_at, v.ts) "
-            "FROM (VALUES {rows}) AS v(key, n, ts) WHERE e.cache_key = v.key"
-        ).format(rows=rows),
-        params,
-    )
+    cr.execute(sql.SQL(_APPLY_HITS).format(rows=rows), params)
     return cr.rowcount

@@ -4,6 +4,7 @@ One of each per worker process and database, created lazily; the buffers are wri
 perf_core's background flush thread (and at once in test mode or when asked).
 """
 
+import functools
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ import psycopg2
 
 from odoo.sql_db import db_connect
 
+from odoo.addons.perf_core.engine import writers
 from odoo.addons.perf_core.runtime import call_log, connections
 
 from ..engine import generations, tiers
@@ -57,8 +59,11 @@ def stats_buffer(dbname):
 def flush(force=True, dbname=None, cursor=None):
     """Write buffered hit counts and statistics; returns rows written.
 
-    ``cursor``: a factory of committing cursors to use instead of a new connection (the
-    test cursor in test mode).
+    Each database's batch is one READ COMMITTED transaction on a short-lived cursor of our
+    own (perf_core's ``writers.write_batch``): concurrent flushers of other workers add to
+    the same rows without conflict, a transient error is retried and, if it persists, the
+    batch goes back to the buffers for the next flush. ``cursor``: a factory of committing
+    cursors to use instead (the test cursor in test mode, already inside a transaction).
     """
     written = 0
     if cursor is None:
@@ -68,21 +73,17 @@ def flush(force=True, dbname=None, cursor=None):
     for name in set(_hits) | set(_stats):
         if dbname and name != dbname:
             continue
-        hits = _hits[name].drain() if name in _hits else {}
-        rows = _stats[name].drain() if name in _stats else {}
-        if not hits and not rows:
+        hits, rows = hit_buffer(name), stats_buffer(name)
+        if not len(hits) and not len(rows):
             continue
-        try:
-            if cursor is not None:
-                with cursor() as cr:
-                    written += tiers.pg_apply_hits(cr, hits) + engine_stats.apply(cr, rows)
-                continue
-            # Our own short-lived cursor: it commits when the block ends.
-            with db_connect(name).cursor() as cr:
-                cr.execute("SET LOCAL synchronous_commit = off")
-                written += tiers.pg_apply_hits(cr, hits) + engine_stats.apply(cr, rows)
-        except psycopg2.Error:
-            _logger.exception("Could not write cache statistics of %s", name)
+        # Our own short-lived cursor: write_batch commits it when its block ends.
+        connect = cursor or db_connect(name).cursor
+        result = engine_stats.flush(
+            hits,
+            rows,
+            functools.partial(writers.write_batch, connect, own_transaction=cursor is None),
+        )
+        written += result.written
     return written
 
 

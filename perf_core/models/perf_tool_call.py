@@ -33,6 +33,9 @@ class PerfToolCall(models.Model):
     _rec_name = "tool"
 
     tool = fields.Char(required=True, index=True, readonly=True)
+    # Both references are nullable and ``set null``: the batch writer writes a call whose
+    # user or company was deleted meanwhile with NULL there (engine/calllog.py) instead of
+    # losing its batch, and deleting a user keeps the calls it made.
     user_id = fields.Many2one("res.users", index=True, readonly=True, ondelete="set null")
     company_id = fields.Many2one("res.company", index=True, readonly=True, ondelete="set null")
     started_at = fields.Datetime(required=True, index=True, readonly=True)

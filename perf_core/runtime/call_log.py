@@ -8,16 +8,15 @@ even when the request rolls back.
 """
 
 import atexit
+import functools
 import logging
 import os
 import threading
 import time
 
-import psycopg2
-
 from odoo.sql_db import db_connect
 
-from ..engine import calllog
+from ..engine import calllog, writers
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -58,51 +57,57 @@ def register_flusher(func):
 
 
 def flush_call_log(dbname=None, force=True):
-    """Write buffered call rows now (all databases, or one). Returns rows written."""
+    """Write buffered call rows now (all databases, or one). Returns rows written.
+
+    A batch that meets a transient error (another writer, a lost connection) is retried,
+    then put back in its buffer for the next flush; a row whose user or company no longer
+    exists is written with NULL there; a row that can never be written is dropped alone.
+    """
     written = 0
     for name, buffer in list(_buffers.items()):
         if dbname and name != dbname:
             continue
         if force or buffer.due():
-            rows = buffer.drain()
-            if rows:
-                written += _write(name, rows)
+            write = functools.partial(writers.write_batch, own_cursor(name))
+            written += calllog.flush(buffer, write).written
     return written
 
 
-def _write(dbname, rows):
-    try:
-        # Our own short-lived cursor: it commits when the block ends.
-        with db_connect(dbname).cursor() as cr:
-            cr.execute("SET LOCAL synchronous_commit = off")
-            calllog.insert_calls(cr, rows)
-        return len(rows)
-    except psycopg2.Error:
-        _logger.exception("Could not write %s buffered tool calls of %s", len(rows), dbname)
-        return 0
+def own_cursor(dbname):
+    """A factory of short-lived cursors of our own on ``dbname``: each commits when its
+    block ends (we open it, so committing it is ours to do)."""
+    return db_connect(dbname).cursor
+
+
+def write_rows(dbname, rows, cursor=None):
+    """Write call rows at once as one batch; returns the writer's ``Result``.
+
+    ``cursor``: a factory of committing cursors to use instead of our own (the test cursor
+    in test mode, already inside a transaction). Rows the database keeps refusing for a
+    transient reason join the buffer, written by the next flush.
+    """
+    connect = cursor or own_cursor(dbname)
+    result = writers.write_batch(connect, [calllog.part(rows)], own_transaction=cursor is None)
+    if result.requeue:
+        call_buffer(dbname).requeue(rows)
+    return result
 
 
 def _flush_loop():
     while True:
         time.sleep(FLUSH_INTERVAL_S)
-        flush_call_log(force=False)
-        for func in list(_flushers):
+        for func in [lambda _force: flush_call_log(force=False), *_flushers]:
             try:
                 func(False)
-            except psycopg2.Error:
+            except Exception:  # the process's only flusher must outlive one failure
                 _logger.exception("perf flusher %s failed", func)
 
 
 def write_now(registry, values):
-    """Write one call row at once, committed on its own; never raises."""
-    try:
-        # We open this cursor, so committing it is ours to do (on leaving the block).
-        with registry.cursor() as log_cr:
-            # A lost log row on a crash is acceptable; waiting for the WAL flush is not.
-            log_cr.execute("SET LOCAL synchronous_commit = off")
-            calllog.insert_call(log_cr, values)
-    except psycopg2.Error:
-        _logger.exception("Could not log a tool call of %s", registry.db_name)
+    """Write one call row at once, committed on its own; never raises a database error."""
+    # Our own cursor (the request's may roll back); the test cursor in test mode.
+    cursor = registry.cursor if registry.in_test_mode() else None
+    write_rows(registry.db_name, [values], cursor=cursor)
 
 
 atexit.register(flush_call_log)

@@ -1,1 +1,7 @@
-from . import test_pipeline, test_rpc, test_run_many, test_slots_and_backends
+from . import (
+    test_call_log_writer,
+    test_pipeline,
+    test_rpc,
+    test_run_many,
+    test_slots_and_backends,
+)
