@@ -18,9 +18,9 @@ TABLE = "perf_tool_call_total"
 #: Upper bounds of the duration buckets, in milliseconds.
 BUCKET_BOUNDS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 
-_CREATE = sql.SQL(
-    """
-CREATE TABLE IF NOT EXISTS {table} (
+#: DDL of the table (plain text: no name in it comes from outside).
+CREATE_SQL = """
+CREATE TABLE IF NOT EXISTS perf_tool_call_total (
     tool varchar NOT NULL,
     status varchar NOT NULL,
     cache_outcome varchar NOT NULL,
@@ -29,7 +29,6 @@ CREATE TABLE IF NOT EXISTS {table} (
     buckets bigint[] NOT NULL,
     PRIMARY KEY (tool, status, cache_outcome)
 )"""
-).format(table=sql.Identifier(TABLE))
 
 _DROP = sql.SQL("DROP TABLE IF EXISTS {table}").format(table=sql.Identifier(TABLE))
 
@@ -46,7 +45,7 @@ _ROW = sql.SQL("(%s, %s, %s, %s, %s, %s::bigint[])")
 
 
 def ensure_table(cr):
-    cr.execute(_CREATE)
+    cr.execute(sql.SQL(CREATE_SQL))
 
 
 def drop_table(cr):

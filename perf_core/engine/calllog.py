@@ -12,7 +12,7 @@ import time
 
 from psycopg2 import sql
 
-from . import writers
+from . import call_totals, writers
 from .settings import ERROR_TEXT_MAX
 
 _logger = logging.getLogger(__name__)
@@ -89,7 +89,10 @@ def insert_calls(cr, rows):
         rows=sql.SQL(", ").join(row_sql),
     )
     cr.execute(query, params)
-    return [row[0] for row in cr.fetchall()]
+    ids = [row[0] for row in cr.fetchall()]
+    # The monotonic totals move in the same transaction as the rows: never apart.
+    call_totals.add(cr, rows)
+    return ids
 
 
 def insert_call(cr, values):

@@ -53,5 +53,5 @@ CREATE TABLE IF NOT EXISTS perf_tool_call (
     write_uid integer,
     create_date timestamp,
     write_date timestamp
-)
-"""
+);
+""" + engine("perf_core", "call_totals").CREATE_SQL

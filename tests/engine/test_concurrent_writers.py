@@ -193,6 +193,7 @@ def _setup(make_database):
     dsn = make_database("perf_writers")
     with psycopg2.connect(dsn) as conn, conn.cursor() as cr:
         cr.execute(SCHEMA)
+        cr.execute(engine("perf_core", "call_totals").CREATE_SQL)
         cr.execute(ENTRY_DDL)
         cr.execute("INSERT INTO res_company (name) VALUES ('c') RETURNING id")
         company_id = cr.fetchone()[0]
@@ -263,6 +264,8 @@ def test_concurrent_flushers_lose_nothing_and_count_nothing_twice(make_database)
         assert found == made_stats, "every statistic counted exactly once"
         cr.execute("SELECT params_hash, count(*) FROM perf_tool_call GROUP BY params_hash")
         assert Counter(dict(cr.fetchall())) == made_calls, "every call logged exactly once"
+        cr.execute("SELECT COALESCE(sum(calls), 0) FROM perf_tool_call_total")
+        assert cr.fetchone()[0] == sum(made_calls.values()), "the totals moved with the rows"
         cr.execute(
             "SELECT count(*) FILTER (WHERE user_id IS NULL), "
             "count(*) FILTER (WHERE create_uid IS NULL), count(*) FILTER (WHERE company_id IS NULL)"
