@@ -10,5 +10,6 @@
         "security/ir.model.access.csv",
         "views/perf_monitoring_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }
