@@ -202,15 +202,20 @@ class TestUiCrawl(HttpCase):
         odoo_logger.addHandler(errors)
         code = f"odoo.loader.modules.get({json.dumps(CRAWLER)}).crawl({json.dumps(spec)})"
         ready = f"odoo.isReady === true && odoo.loader.modules.has({json.dumps(CRAWLER)})"
+        failure = None
         try:
             self.browser_js("/web", code, ready, login=login, timeout=1500, error_checker=checker)
         except unittest.SkipTest as skip:
             # A crawl that did not run proves nothing: fail instead of skipping.
-            self.fail(f"Chromium did not run the crawl: {skip}")
+            failure = f"Chromium did not run the crawl: {skip}"
         except AssertionError:
-            self.fail(f"The crawl as {login} found problems:\n" + "\n".join(console))
+            failure = "\n".join(
+                [f"The crawl as {login} found problems:", *console, *errors.messages]
+            )
         finally:
             odoo_logger.removeHandler(errors)
+        if failure:
+            self.fail(failure)
         self.assertFalse(console, "console errors during the crawl")
         self.assertFalse(errors.messages, "server errors during the crawl")
 

@@ -48,7 +48,10 @@ class Crawler {
     }
 
     problem(where, message) {
-        const text = `${where}: ${message}`.replace(/\s+/g, " ").slice(0, 1500);
+        // Of an OWL error, the cause says what went wrong; the rest is the web client's stack.
+        const cause = message.indexOf("Caused by:");
+        const what = cause >= 0 ? message.slice(cause) : message;
+        const text = `${where}: ${what}`.replace(/\s+/g, " ").slice(0, 1500);
         this.log(`PROBLEM ${text}`);
         this.problems.push(text);
     }
