@@ -13,5 +13,6 @@
         "views/perf_monitoring_menus.xml",
         "views/perf_tool_call_hour_views.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

@@ -1,6 +1,6 @@
 """Index health rows (PgHero's checks), refreshed on demand from the engine's queries."""
 
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 
 from ..engine import advisor, health, pg_catalog
 
@@ -41,9 +41,12 @@ class PerfIndexHealth(models.Model):
     stats_reset = fields.Datetime(readonly=True, help="Statistics counted since then.")
     refreshed_at = fields.Datetime(readonly=True)
 
-    @api.model
     def action_refresh(self):
-        """Replace every finding with a fresh run of the health checks."""
+        """Replace every finding with a fresh run of the health checks.
+
+        A list-header button calls this on the selected findings (none, some, or all):
+        the checks always cover the whole database, so ``self`` only says who asked.
+        """
         self.env.flush_all()
         thresholds = self.env["perf.index"]._health_thresholds()
         report = health.report(self.env.cr, thresholds)
@@ -116,8 +119,18 @@ class PerfIndexHealth(models.Model):
                 )
             )
         self.search([]).unlink()
-        self.create(vals_list)
-        return {"type": "ir.actions.client", "tag": "reload"}
+        findings = self.create(vals_list)
+        # Not "reload": restoring the current view shows the new findings without
+        # reloading the whole web client.
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _("Index health refreshed: %s finding(s).", len(findings)),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _is_owned(self, name, owned):
         record = owned.get(name)
