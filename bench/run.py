@@ -111,7 +111,7 @@ def psycopg2_params(admin_dsn, dbname):
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, value in odoo_env.load(ROOT).items():  # the untracked .odoo.env, if any
-        print(f"==> {name}={value} (from .odoo.env)")
+        print(f"==> {name}={value} (from {odoo_env.find(ROOT)})")
     python = services.ensure_venv()
     started = []
     try:

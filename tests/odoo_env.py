@@ -1,7 +1,14 @@
-"""The developer's Odoo tree, saved once in ``.odoo.env`` at the repository's root.
+"""The developer's Odoo tree, saved once in an ``odoo.env`` file outside version control.
 
-``.odoo.env`` is untracked (``.gitignore``): one ``NAME=value`` a line, ``#`` comments and
-blank lines ignored, for the variables the test and benchmark commands read::
+The first of these files that exists is read:
+
+1. ``$PERF_ODOO_ENV`` (a path);
+2. ``.odoo.env`` at the repository's root (untracked: ``.gitignore``);
+3. ``~/.config/perf-toolkit/odoo.env`` — kept by every clone on the machine, so a fresh
+   clone (the CI's) finds the Odoo tree too.
+
+One ``NAME=value`` a line, ``#`` comments and blank lines ignored, for the variables the
+test and benchmark commands read::
 
     ODOO_PATH=/home/me/src/odoo-17.0
     ODOO_PYTHON=/home/me/venvs/odoo17/bin/python
@@ -16,14 +23,26 @@ import os
 NAMES = ("ODOO_PATH", "ODOO_PYTHON", "ODOO_ADDONS_PATH")
 
 
+def candidates(root):
+    """The files looked for, in order."""
+    paths = [os.environ.get("PERF_ODOO_ENV"), os.path.join(root, ".odoo.env")]
+    paths.append(os.path.join(os.path.expanduser("~"), ".config", "perf-toolkit", "odoo.env"))
+    return [p for p in paths if p]
+
+
+def find(root):
+    """The first existing file of :func:`candidates`, or None."""
+    return next((p for p in candidates(root) if os.path.isfile(p)), None)
+
+
 def load(root):
-    """Set the variables of ``root/.odoo.env`` that the environment does not set yet.
+    """Set the variables of the first file found that the environment does not set yet.
 
     Returns ``{name: value}`` of the values taken from the file; raises ``ValueError``
     naming the line of a malformed entry or an unknown variable.
     """
-    path = os.path.join(root, ".odoo.env")
-    if not os.path.exists(path):
+    path = find(root)
+    if path is None:
         return {}
     taken = {}
     with open(path) as f:
@@ -35,7 +54,7 @@ def load(root):
             name, value = name.strip(), value.strip().strip("'\"")
             if not sep or name not in NAMES:
                 raise ValueError(
-                    f".odoo.env line {number}: expected NAME=value with NAME one of "
+                    f"{path} line {number}: expected NAME=value with NAME one of "
                     f"{', '.join(NAMES)}, got {line!r}"
                 )
             value = os.path.expanduser(value)

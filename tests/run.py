@@ -8,7 +8,7 @@ Standard library only. Steps:
 3. ruff (lint and format) on everything, pylint-odoo's mandatory checks on the addons;
 4. the engine suite (pytest, ``tests/``) against those servers;
 5. when ``ODOO_PATH`` points at an Odoo 17 source tree (from the environment, or from the
-   untracked ``.odoo.env`` at the repository's root, see ``tests/odoo_env.py``): a fresh
+   untracked ``odoo.env`` file, see ``tests/odoo_env.py``): a fresh
    database with sale_management, stock, point_of_sale, the five addons and the test addons,
    and their Odoo tests, once with demo data and once without (``PERF_ODOO_DEMO``: ``both``,
    ``demo`` or ``nodemo``), each its own step. A skipped Odoo test counts as failed (browser
@@ -307,10 +307,10 @@ def main():
     totals = Totals()
     try:
         for name, value in odoo_env.load(ROOT).items():
-            log(f"{name}={value} (from .odoo.env)")
+            log(f"{name}={value} (from {odoo_env.find(ROOT)})")
     except ValueError as error:
         print(error)
-        totals.add(".odoo.env", 0, 1, note="(malformed: see above)")
+        totals.add("odoo.env", 0, 1, note="(malformed: see above)")
     python = services.ensure_venv()
     started = []
     try:

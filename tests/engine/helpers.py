@@ -31,7 +31,8 @@ def engine(addon, module):
 
 # The perf_tool_call table as Odoo creates it from perf.tool.call (an Odoo test checks that
 # every column the engine writes is a stored field of the model).
-CALL_TABLE_DDL = """
+CALL_TABLE_DDL = (
+    """
 CREATE TABLE IF NOT EXISTS perf_tool_call (
     id serial PRIMARY KEY,
     tool varchar NOT NULL,
@@ -54,4 +55,6 @@ CREATE TABLE IF NOT EXISTS perf_tool_call (
     create_date timestamp,
     write_date timestamp
 );
-""" + engine("perf_core", "call_totals").CREATE_SQL
+"""
+    + engine("perf_core", "call_totals").CREATE_SQL
+)
