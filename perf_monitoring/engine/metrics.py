@@ -14,6 +14,8 @@ left out. :func:`collect` returns ``prometheus_client`` metric families.
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 PREFIX = "perf_"
+#: The worker's own counter of refused scrapes (``runtime.scrape``), ``_total`` when exposed.
+REFUSED = PREFIX + "metrics_refused"
 
 _TABLES_SQL = "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)"
 
@@ -156,6 +158,21 @@ def gauge(name, doc, value):
     family = GaugeMetricFamily(PREFIX + name, doc)
     family.add_metric([], value)
     return family
+
+
+def backends(redis_configured, redis_up, replica_configured, replica_lag_s):
+    """Redis and replica states as this worker sees them (``replica_lag_s`` None: down)."""
+    families = [up("redis_configured", "1 when a Redis URL is configured.", redis_configured)]
+    if redis_configured:
+        families.append(up("redis_up", "1 when Redis answers a ping.", redis_up))
+    families.append(
+        up("replica_configured", "1 when a replica DSN is configured.", replica_configured)
+    )
+    if replica_configured:
+        families.append(up("replica_up", "1 when the replica answers.", replica_lag_s is not None))
+        if replica_lag_s is not None:
+            families.append(gauge("replica_lag_seconds", "Replica replay lag.", replica_lag_s))
+    return families
 
 
 def collect(cr, slots_in_use, max_slots, bounds_ms):

@@ -24,7 +24,7 @@ _logger = logging.getLogger(__name__)
 #: Refused scrapes of this process (bad or missing token, address not allowed).
 _process_registry = CollectorRegistry(auto_describe=True)
 REFUSED = Counter(
-    "perf_metrics_refused",
+    metrics.REFUSED,
     "Scrapes this worker refused (bad token or address), by reason.",
     ["reason"],
     registry=_process_registry,
@@ -63,24 +63,14 @@ def _database_families(dbname):
 
 def _backend_families():
     redis = connections.redis()
-    families = [
-        metrics.up("redis_configured", "1 when a Redis URL is configured.", redis.configured)
-    ]
-    if redis.configured:
-        families.append(
-            metrics.up("redis_up", "1 when Redis answers a ping.", redis.status()["reachable"])
-        )
     router = connections.replica()
-    families.append(
-        metrics.up("replica_configured", "1 when a replica DSN is configured.", router.configured)
+    lag = probe.replica_check().figures.get("lag_s") if router.configured else None
+    return metrics.backends(
+        redis.configured,
+        redis.configured and redis.status()["reachable"],
+        router.configured,
+        lag,
     )
-    if router.configured:
-        check = probe.replica_check()
-        lag = check.figures.get("lag_s")
-        families.append(metrics.up("replica_up", "1 when the replica answers.", lag is not None))
-        if lag is not None:
-            families.append(metrics.gauge("replica_lag_seconds", "Replica replay lag.", lag))
-    return families
 
 
 def render(dbname):
