@@ -18,30 +18,40 @@ TABLE = "perf_tool_call_total"
 #: Upper bounds of the duration buckets, in milliseconds.
 BUCKET_BOUNDS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 
+#: One ``bigint`` column per bucket: ``b0`` counts calls up to the first bound, and so on.
+BUCKET_COLUMNS = tuple(f"b{n}" for n in range(len(BUCKET_BOUNDS_MS)))
+
 #: DDL of the table (plain text: no name in it comes from outside).
-CREATE_SQL = """
+CREATE_SQL = (
+    """
 CREATE TABLE IF NOT EXISTS perf_tool_call_total (
     tool varchar NOT NULL,
     status varchar NOT NULL,
     cache_outcome varchar NOT NULL,
     calls bigint NOT NULL DEFAULT 0,
     duration_ms_sum double precision NOT NULL DEFAULT 0,
-    buckets bigint[] NOT NULL,
-    PRIMARY KEY (tool, status, cache_outcome)
+    """
+    + "".join(f"{column} bigint NOT NULL DEFAULT 0,\n    " for column in BUCKET_COLUMNS)
+    + """PRIMARY KEY (tool, status, cache_outcome)
 )"""
+)
 
 _DROP = sql.SQL("DROP TABLE IF EXISTS {table}").format(table=sql.Identifier(TABLE))
 
+_COLUMNS = ("tool", "status", "cache_outcome", "calls", "duration_ms_sum", *BUCKET_COLUMNS)
+_ADDED = ("calls", "duration_ms_sum", *BUCKET_COLUMNS)
 _UPSERT = sql.SQL(
-    """
-INSERT INTO {table} AS t (tool, status, cache_outcome, calls, duration_ms_sum, buckets)
-VALUES {rows}
-ON CONFLICT (tool, status, cache_outcome) DO UPDATE
-   SET calls = t.calls + EXCLUDED.calls,
-       duration_ms_sum = t.duration_ms_sum + EXCLUDED.duration_ms_sum,
-       buckets = ARRAY(SELECT a + b FROM unnest(t.buckets, EXCLUDED.buckets) AS u(a, b))"""
+    "INSERT INTO {table} AS t ({columns}) VALUES {rows} "
+    "ON CONFLICT (tool, status, cache_outcome) DO UPDATE SET {sums}"
 )
-_ROW = sql.SQL("(%s, %s, %s, %s, %s, %s::bigint[])")
+_PARTS = {
+    "table": sql.Identifier(TABLE),
+    "columns": sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
+    "sums": sql.SQL(", ").join(
+        sql.SQL("{c} = t.{c} + EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in _ADDED
+    ),
+}
+_ROW = sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * len(_COLUMNS)))
 
 
 def ensure_table(cr):
@@ -87,9 +97,6 @@ def add(cr, rows):
     params = []
     for key in sorted(totals):
         calls, duration, buckets = totals[key]
-        params += [*key, calls, duration, buckets]
-    query = _UPSERT.format(
-        table=sql.Identifier(TABLE), rows=sql.SQL(", ").join([_ROW] * len(totals))
-    )
-    cr.execute(query, params)
+        params += [*key, calls, duration, *buckets]
+    cr.execute(_UPSERT.format(rows=sql.SQL(", ").join([_ROW] * len(totals)), **_PARTS), params)
     return len(totals)

@@ -12,6 +12,7 @@ left out. :func:`collect` returns ``prometheus_client`` metric families.
 """
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from psycopg2 import sql
 
 PREFIX = "perf_"
 #: The worker's own counter of refused scrapes (``runtime.scrape``), ``_total`` when exposed.
@@ -19,10 +20,10 @@ REFUSED = PREFIX + "metrics_refused"
 
 _TABLES_SQL = "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)"
 
-_TOTALS_SQL = """
-SELECT tool, status, cache_outcome, calls, duration_ms_sum, buckets
-  FROM perf_tool_call_total ORDER BY tool, status, cache_outcome
-"""
+_TOTALS_SQL = sql.SQL(
+    "SELECT tool, status, cache_outcome, calls, duration_ms_sum, {buckets} "
+    "FROM perf_tool_call_total ORDER BY tool, status, cache_outcome"
+)
 
 _CACHE_SQL = """
 SELECT count(*), COALESCE(sum(compressed_size), 0),
@@ -61,7 +62,7 @@ def _tables(cr, names):
     return {row[0] for row in cr.fetchall()}
 
 
-def call_totals(cr, bounds_ms):
+def call_totals(cr, bounds_ms, bucket_columns):
     """Monotonic call totals and the duration histogram (cumulative buckets, seconds)."""
     calls = CounterMetricFamily(
         PREFIX + "tool_calls",
@@ -73,8 +74,8 @@ def call_totals(cr, bounds_ms):
         "Tool call duration (monotonic buckets).",
         labels=["tool", "status", "cache_outcome"],
     )
-    cr.execute(_TOTALS_SQL)
-    for tool, status, outcome, count, duration_sum, buckets in cr.fetchall():
+    cr.execute(_TOTALS_SQL.format(buckets=sql.SQL(", ").join(map(sql.Identifier, bucket_columns))))
+    for tool, status, outcome, count, duration_sum, *buckets in cr.fetchall():
         labels = [tool, status, outcome]
         calls.add_metric(labels, int(count))
         cumulative, running = [], 0
@@ -175,14 +176,16 @@ def backends(redis_configured, redis_up, replica_configured, replica_lag_s):
     return families
 
 
-def collect(cr, slots_in_use, max_slots, bounds_ms):
-    """Every family readable from the database behind ``cr`` (one transaction)."""
+def collect(cr, slots_in_use, max_slots, bounds_ms, bucket_columns):
+    """Every family readable from the database behind ``cr`` (one transaction).
+
+    ``bounds_ms``/``bucket_columns``: the duration buckets of perf_core's call totals."""
     present = _tables(
         cr, ("perf_tool_call_total", "perf_cache_entry", "perf_index", "perf_agg_state")
     )
     families = [up("database_up", "1 when this instance's database answers.", True)]
     if "perf_tool_call_total" in present:
-        families += call_totals(cr, bounds_ms)
+        families += call_totals(cr, bounds_ms, bucket_columns)
     families += slots(slots_in_use, max_slots)
     if "perf_cache_entry" in present:
         families += cache(cr)

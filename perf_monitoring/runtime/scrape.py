@@ -53,7 +53,13 @@ def _database_families(dbname):
             cr.execute("SET TRANSACTION READ ONLY")
             cr.execute("SET LOCAL statement_timeout = 2000")
             held = len(core_slots.utilisation(cr))
-            return metrics.collect(cr, held, probe.max_slots(cr), call_totals.BUCKET_BOUNDS_MS)
+            return metrics.collect(
+                cr,
+                held,
+                probe.max_slots(cr),
+                call_totals.BUCKET_BOUNDS_MS,
+                call_totals.BUCKET_COLUMNS,
+            )
     except psycopg2.Error as error:
         _logger.warning("/metrics: reading %s failed: %s", dbname, error)
         return [metrics.up("database_up", "1 when this instance's database answers.", False)]

@@ -84,7 +84,9 @@ class TestMetricsFamilies(TransactionCase):
         ]
         call_totals.add(cr, rows)
         call_totals.add(cr, rows[:1])
-        families = metrics.collect(cr, 0, 10, call_totals.BUCKET_BOUNDS_MS)
+        families = metrics.collect(
+            cr, 0, 10, call_totals.BUCKET_BOUNDS_MS, call_totals.BUCKET_COLUMNS
+        )
         from prometheus_client import CollectorRegistry, generate_latest
 
         class Fixed:

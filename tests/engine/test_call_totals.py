@@ -25,11 +25,12 @@ def _call(tool, duration, status="ok", outcome="miss"):
 
 def _totals(cr, tool):
     cr.execute(
-        "SELECT status, cache_outcome, calls, duration_ms_sum, buckets "
-        "FROM perf_tool_call_total WHERE tool = %s ORDER BY 1, 2",
+        "SELECT status, cache_outcome, calls, duration_ms_sum, "
+        + ", ".join(call_totals.BUCKET_COLUMNS)
+        + " FROM perf_tool_call_total WHERE tool = %s ORDER BY 1, 2",
         (tool,),
     )
-    return cr.fetchall()
+    return [(*row[:4], list(row[4:])) for row in cr.fetchall()]
 
 
 def test_totals_move_with_the_rows_and_survive_the_purge(conn):

@@ -48,7 +48,7 @@ def exposed(conn):
     cr.execute(TABLES)
     cr.execute(call_totals.CREATE_SQL)
     call_totals.add(cr, [{"tool": "t", "status": "ok", "duration_ms": 3.0}])
-    families = metrics.collect(cr, 1, 10, call_totals.BUCKET_BOUNDS_MS)
+    families = metrics.collect(cr, 1, 10, call_totals.BUCKET_BOUNDS_MS, call_totals.BUCKET_COLUMNS)
     families += metrics.backends(True, True, True, 0.5)
 
     class Fixed:
@@ -77,7 +77,9 @@ def test_labels_are_bounded(conn):
     cr.execute(call_totals.CREATE_SQL)
     call_totals.add(cr, [{"tool": "t", "status": "ok", "duration_ms": 3.0}])
     allowed = {"tool", "status", "cache_outcome", "state", "company", "le"}
-    for family in metrics.collect(cr, 1, 10, call_totals.BUCKET_BOUNDS_MS):
+    for family in metrics.collect(
+        cr, 1, 10, call_totals.BUCKET_BOUNDS_MS, call_totals.BUCKET_COLUMNS
+    ):
         for sample in family.samples:
             assert set(sample.labels) <= allowed, (family.name, sample.labels)
     conn.rollback()

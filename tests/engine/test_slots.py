@@ -1,5 +1,6 @@
 """Global slots on a real PostgreSQL: limits across connections, waiting, freeing."""
 
+import contextlib
 import threading
 import time
 
@@ -11,8 +12,20 @@ from .helpers import engine
 slots = engine("perf_core", "slots")
 
 
+class _RollbackOnClose(psycopg2.extensions.connection):
+    """Ends its transaction before closing: behind PgBouncer a client that closes inside a
+    transaction makes the pooler drop the server connection, whose backend (and so its
+    locks) goes away a moment later, and the next test would find the slot still held."""
+
+    def close(self):
+        if not self.closed:
+            with contextlib.suppress(psycopg2.Error):  # a terminated backend: nothing to end
+                self.rollback()
+        super().close()
+
+
 def _connect(dsn):
-    conn = psycopg2.connect(dsn)
+    conn = psycopg2.connect(dsn, connection_factory=_RollbackOnClose)
     conn.autocommit = False
     return conn
 
