@@ -134,6 +134,7 @@ def main():
         failures += bool(
             run([python, "-m", "bench.indexes", pg_dsn, "--size", size], env, "indexes")
         )
+        failures += bool(run([python, "-m", "bench.monitoring", pg_dsn], env, "monitoring"))
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:
