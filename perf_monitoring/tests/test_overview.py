@@ -268,6 +268,14 @@ class TestOverviewEmpty(OverviewCase):
 
 @tagged("post_install", "-at_install")
 class TestOverviewTour(HttpCase):
+    def tour(self, name, login):
+        try:
+            self.start_tour(
+                "/web#action=perf_monitoring.perf_monitoring_overview_action", name, login=login
+            )
+        except unittest.SkipTest as skipped:  # a browser test that did not run is a failure
+            self.fail(f"the browser did not run: {skipped}")
+
     def test_overview_in_the_browser(self):
         self.env["ir.config_parameter"].set_param("perf_core.max_concurrent_tools", "37")
         result = self.env["perf.health.overview"].with_user(self.env.ref("base.user_admin"))
@@ -277,11 +285,23 @@ class TestOverviewTour(HttpCase):
         self.assertEqual(cards["slots"]["data"]["max"], 37)
         max_figure = [f for f in cards["slots"]["figures"] if f["key"] == "max"]
         self.assertEqual(max_figure[0]["value"], "37")
-        try:
-            self.start_tour(
-                "/web#action=perf_monitoring.perf_monitoring_overview_action",
-                "perf_monitoring_overview",
-                login="admin",
-            )
-        except unittest.SkipTest as skipped:  # a browser test that did not run is a failure
-            self.fail(f"the browser did not run: {skipped}")
+        self.tour("perf_monitoring_overview", "admin")
+
+    def test_a_failing_card_in_the_browser(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM ir_config_parameter WHERE key = 'perf_core.max_concurrent_tools'; "
+            "INSERT INTO ir_config_parameter (key, value) "
+            "VALUES ('perf_core.max_concurrent_tools', 'many')"
+        )
+        self.env.registry.clear_cache()
+        with self.assertLogs("odoo.addons.perf_monitoring.models.perf_health_overview", "ERROR"):
+            self.tour("perf_monitoring_overview_card_error", "admin")
+
+    def test_denied_in_the_browser(self):
+        new_test_user(
+            self.env,
+            login="overview_tour_user",
+            groups="base.group_user,perf_core.perf_core_group_user",
+        )
+        self.tour("perf_monitoring_overview_denied", "overview_tour_user")

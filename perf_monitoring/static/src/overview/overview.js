@@ -22,6 +22,8 @@ export class PerfOverview extends Component {
             cards: [],
             serverMs: null,
             rollupAsOf: null,
+            // Completed loads (the page's own figure of how many answers it has shown).
+            loads: 0,
         });
         // Not awaited: the loading state is rendered while the figures are computed.
         onWillStart(() => {
@@ -37,6 +39,7 @@ export class PerfOverview extends Component {
             this.state.cards = result.cards;
             this.state.serverMs = result.server_ms;
             this.state.rollupAsOf = result.rollup_as_of;
+            this.state.loads++;
         } catch (error) {
             this.state.error = (error.data && error.data.message) || error.message || String(error);
         } finally {

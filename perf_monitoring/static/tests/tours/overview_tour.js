@@ -30,7 +30,7 @@ registry.category("web_tour.tours").add("perf_monitoring_overview", {
     steps: () => [
         {
             content: "the figures are loaded",
-            trigger: ".o_perf_overview:not(:has(.o_perf_overview_loading)) .o_perf_overview_cards",
+            trigger: ".o_perf_overview[data-loads='1']:not(:has(.o_perf_overview_loading)) .o_perf_overview_cards",
             isCheck: true,
         },
         ...everyCard(),
@@ -51,7 +51,7 @@ registry.category("web_tour.tours").add("perf_monitoring_overview", {
         },
         {
             content: "the figures are loaded again",
-            trigger: ".o_perf_overview:not(:has(.o_perf_overview_loading)) .o_perf_overview_card[data-card='slots']",
+            trigger: ".o_perf_overview[data-loads='2']:not(:has(.o_perf_overview_loading)) .o_perf_overview_card[data-card='slots']",
             isCheck: true,
         },
         {
@@ -66,6 +66,49 @@ registry.category("web_tour.tours").add("perf_monitoring_overview", {
         {
             content: "it is the graph view",
             trigger: ".o_graph_view",
+            isCheck: true,
+        },
+    ],
+});
+
+// The test stores an invalid slots setting behind the ORM's back: that card shows the error,
+// the others are still there.
+registry.category("web_tour.tours").add("perf_monitoring_overview_card_error", {
+    test: true,
+    url: "/web#action=perf_monitoring.perf_monitoring_overview_action",
+    steps: () => [
+        {
+            content: "the failing card shows its message",
+            trigger:
+                ".o_perf_overview_card[data-card='slots'][data-status='error'] .o_perf_overview_card_error:contains('Maximum concurrent tools')",
+            isCheck: true,
+        },
+        {
+            content: "the other cards are shown",
+            trigger: ".o_perf_overview_card[data-card='latency'][data-status='ok'] .o_perf_overview_value",
+            isCheck: true,
+        },
+        {
+            content: "the alerts card too",
+            trigger: ".o_perf_overview_card[data-card='alerts'][data-status='ok']",
+            isCheck: true,
+        },
+    ],
+});
+
+// A user who is not a Performance manager: the page says why, no card is shown.
+registry.category("web_tour.tours").add("perf_monitoring_overview_denied", {
+    test: true,
+    url: "/web#action=perf_monitoring.perf_monitoring_overview_action",
+    steps: () => [
+        {
+            content: "the error state shows the server's message",
+            trigger: ".o_perf_overview_error:contains('Only Performance managers')",
+            isCheck: true,
+        },
+        {
+            content: "no card",
+            trigger: ".o_perf_overview:not(:has(.o_perf_overview_card))",
             isCheck: true,
         },
     ],
