@@ -12,7 +12,16 @@
         "data/perf_monitoring_data.xml",
         "views/perf_monitoring_menus.xml",
         "views/perf_tool_call_hour_views.xml",
+        "views/perf_health_overview_views.xml",
     ],
     "uninstall_hook": "uninstall_hook",
+    "assets": {
+        "web.assets_backend": [
+            "perf_monitoring/static/src/overview/*",
+        ],
+        "web.assets_tests": [
+            "perf_monitoring/static/tests/tours/*",
+        ],
+    },
     "installable": True,
 }

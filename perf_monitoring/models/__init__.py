@@ -1,1 +1,1 @@
-from . import ir_config_parameter, perf_tool_call_hour
+from . import ir_config_parameter, perf_health_overview, perf_tool_call_hour
