@@ -12,6 +12,8 @@
         "data/perf_monitoring_data.xml",
         "views/perf_monitoring_menus.xml",
         "views/perf_tool_call_hour_views.xml",
+        "data/perf_slot_sample_data.xml",
+        "views/perf_slot_sample_views.xml",
     ],
     "installable": True,
 }

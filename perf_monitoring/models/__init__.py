@@ -1,1 +1,5 @@
-from . import ir_config_parameter, perf_tool_call_hour
+from . import (
+    ir_config_parameter,
+    perf_slot_sample,
+    perf_tool_call_hour,
+)

@@ -1,1 +1,6 @@
-from . import test_call_rollup, test_health, test_metrics
+from . import (
+    test_call_rollup,
+    test_health,
+    test_metrics,
+    test_slots,
+)
