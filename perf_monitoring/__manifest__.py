@@ -5,7 +5,7 @@
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
-    "depends": ["perf_core"],
+    "depends": ["perf_core", "mail"],
     "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
@@ -13,7 +13,11 @@
         "views/perf_monitoring_menus.xml",
         "views/perf_tool_call_hour_views.xml",
         "data/perf_slot_sample_data.xml",
+        "data/perf_alert_data.xml",
+        "data/perf_alert_rule_data.xml",
         "views/perf_slot_sample_views.xml",
+        "views/perf_alert_views.xml",
+        "views/perf_alert_rule_views.xml",
     ],
     "installable": True,
 }

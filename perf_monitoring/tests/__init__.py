@@ -1,4 +1,6 @@
 from . import (
+    test_alerts,
+    test_alerts_concurrency,
     test_call_rollup,
     test_health,
     test_metrics,
