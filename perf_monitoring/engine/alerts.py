@@ -446,6 +446,22 @@ def cooling_subjects(cr, rule_id, cooldown_min):
     return {row[0] for row in cr.fetchall()}
 
 
+def refresh(cr, rows, seen_at):
+    """Refresh the figures of open alerts in one statement: ``rows`` of ``(alert id, value,
+    worst value, volume)``; returns the rows updated."""
+    if not rows:
+        return 0
+    values = sql.SQL(", ").join([sql.SQL("(%s, %s::float8, %s::float8, %s)")] * len(rows))
+    query = sql.SQL(
+        "UPDATE {alerts} AS a SET value = v.value, worst_value = v.worst, volume = v.volume, "
+        "last_seen_at = %s, write_date = now() AT TIME ZONE 'UTC' "
+        "FROM (VALUES {values}) AS v(id, value, worst, volume) "
+        "WHERE a.id = v.id AND a.state = 'open'"
+    ).format(alerts=sql.Identifier(ALERT_TABLE), values=values)
+    cr.execute(query, [seen_at, *(x for row in rows for x in row)])
+    return cr.rowcount
+
+
 def open_counts(cr):
     """``{severity: open alerts}`` with every severity present (0 when none)."""
     cr.execute(_OPEN_COUNTS_SQL)

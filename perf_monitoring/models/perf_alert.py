@@ -92,22 +92,26 @@ class PerfAlert(models.Model):
         alert._notify_open()
         return alert
 
-    def _refresh(self, observation, now):
-        self.ensure_one()
-        worse = alerts.COMPARISONS[self.comparison](observation.value, self.worst_value)
-        self.write(
-            {
-                "value": observation.value,
-                "worst_value": observation.value if worse else self.worst_value,
-                "volume": observation.volume,
-                "last_seen_at": now,
-            }
-        )
+    @api.model
+    def _refresh_many(self, pairs, now):
+        """Refresh the figures of open alerts still breaching: ``pairs`` of ``(alert,
+        observation)``, in one statement (an alert storm refreshes hundreds a minute)."""
+        rows = []
+        for alert, observation in pairs:
+            worse = alerts.COMPARISONS[alert.comparison](observation.value, alert.worst_value)
+            worst = observation.value if worse else alert.worst_value
+            rows.append((alert.id, observation.value, worst, observation.volume))
+        updated = alerts.refresh(self.env.cr, rows, now)
+        self.invalidate_model(["value", "worst_value", "volume", "last_seen_at", "write_date"])
+        return updated
 
-    def _resolve(self, observation, now):
-        """Resolve with a recovery message (the last figure, or that the subject is gone)."""
+    def _resolve(self, observation, now, reason=None):
+        """Resolve with a recovery message (the last figure, that the subject is gone, or
+        ``reason``)."""
         self.ensure_one()
-        if observation is None:
+        if reason:
+            message = reason
+        elif observation is None:
             message = _(
                 "Recovered: %(subject)s is no longer reported (worst %(worst)s).",
                 subject=self.subject,

@@ -117,7 +117,26 @@ class PerfAlertRule(models.Model):
     def write(self, vals):
         if "metric" in vals:
             self._check_metric_key(vals["metric"])
-        return super().write(vals)
+        result = super().write(vals)
+        if "active" in vals and not vals["active"]:
+            self._close_open_alerts()
+        return result
+
+    def _close_open_alerts(self):
+        """An archived rule is no longer evaluated: its open alerts are closed, said so."""
+        alerts_open = (
+            self.env["perf.alert"]
+            .sudo()
+            .search([("rule_id", "in", self.ids), ("state", "=", "open")])
+        )
+        if not alerts_open:
+            return
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        now = self.env.cr.fetchone()[0]
+        for alert in alerts_open:
+            alert._resolve(
+                None, now, reason=_("Closed: the rule %s was archived.", alert.rule_id.name)
+            )
 
     @api.model
     def _check_metric_key(self, metric):
@@ -200,12 +219,19 @@ class PerfAlertRule(models.Model):
         cr.execute("SELECT now() AT TIME ZONE 'UTC'")
         now = cr.fetchone()[0]
         stats = dict.fromkeys(("opened", "updated", "resolved", "failed"), 0)
+        # Rules on one metric and window (a warning and a critical level) share one reading.
+        readings = {}
         for rule in self:
-            try:
-                with cr.savepoint(flush=False):
-                    observations = alerts.observe(cr, rule.metric, rule.window_minutes, context)
-            except psycopg2.Error as error:
-                _logger.warning("perf_monitoring: rule %s could not be read: %s", rule.name, error)
+            key = (rule.metric, rule.window_minutes)
+            if key not in readings:
+                try:
+                    with cr.savepoint(flush=False):
+                        readings[key] = alerts.observe(cr, *key, context)
+                except psycopg2.Error as error:
+                    _logger.warning("perf_monitoring: %s could not be read: %s", rule.name, error)
+                    readings[key] = None
+            observations = readings[key]
+            if observations is None:
                 stats["failed"] += 1
                 continue
             breaches = alerts.breaching(
@@ -220,9 +246,9 @@ class PerfAlertRule(models.Model):
             for observation in plan.open:
                 if Alert._open_alert(rule, observation, now):
                     stats["opened"] += 1
-            for observation in plan.update:
-                open_alerts[observation.subject]._refresh(observation, now)
-                stats["updated"] += 1
+            stats["updated"] += Alert._refresh_many(
+                [(open_alerts[o.subject], o) for o in plan.update], now
+            )
             seen = {o.subject: o for o in observations}
             for subject in plan.resolve:
                 open_alerts[subject]._resolve(seen.get(subject), now)

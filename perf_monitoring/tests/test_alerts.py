@@ -206,6 +206,11 @@ class TestAlertLifecycle(AlertCase):
         again = self.open_alerts(rule, tool)
         self.assertEqual(len(again), 1)
         self.assertNotEqual(again, alert)
+        # Archiving the rule closes what it opened (it is no longer evaluated).
+        rule.action_archive()
+        self.assertEqual(again.state, "resolved")
+        self.assertIn("archived", again.recovery_message)
+        self.assertFalse(again.activity_ids)
 
     def test_minimum_volume_and_severity(self):
         tool = "perf.tool.alert_volume"
