@@ -14,6 +14,8 @@ left out. :func:`collect` returns ``prometheus_client`` metric families.
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from psycopg2 import sql
 
+from . import alerts as alert_rules
+
 PREFIX = "perf_"
 #: The worker's own counter of refused scrapes (``runtime.scrape``), ``_total`` when exposed.
 REFUSED = PREFIX + "metrics_refused"
@@ -130,6 +132,16 @@ def aggregates(cr):
     return [family]
 
 
+def alerts(cr):
+    """Open alerts by severity (every severity present, 0 when none)."""
+    family = GaugeMetricFamily(
+        PREFIX + "alerts_open", "Open performance alerts by severity.", labels=["severity"]
+    )
+    for severity, count in alert_rules.open_counts(cr).items():
+        family.add_metric([severity], count)
+    return [family]
+
+
 def database(cr):
     connections = GaugeMetricFamily(
         PREFIX + "pg_connections", "Client connections to this database.", labels=["state"]
@@ -181,7 +193,8 @@ def collect(cr, slots_in_use, max_slots, bounds_ms, bucket_columns):
 
     ``bounds_ms``/``bucket_columns``: the duration buckets of perf_core's call totals."""
     present = _tables(
-        cr, ("perf_tool_call_total", "perf_cache_entry", "perf_index", "perf_agg_state")
+        cr,
+        ("perf_tool_call_total", "perf_cache_entry", "perf_index", "perf_agg_state", "perf_alert"),
     )
     families = [up("database_up", "1 when this instance's database answers.", True)]
     if "perf_tool_call_total" in present:
@@ -193,5 +206,7 @@ def collect(cr, slots_in_use, max_slots, bounds_ms, bucket_columns):
         families += indexes(cr)
     if "perf_agg_state" in present:
         families += aggregates(cr)
+    if "perf_alert" in present:
+        families += alerts(cr)
     families += database(cr)
     return families

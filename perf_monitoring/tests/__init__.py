@@ -1,1 +1,9 @@
-from . import test_call_rollup, test_health, test_metrics, test_overview
+from . import (
+    test_alerts,
+    test_alerts_concurrency,
+    test_call_rollup,
+    test_health,
+    test_metrics,
+    test_overview,
+    test_slots,
+)
