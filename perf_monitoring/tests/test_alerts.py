@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.sql_db import connection_info_for
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from odoo.addons.perf_core.engine import calllog, redis_conn
+from odoo.addons.perf_core.engine import call_totals, calllog, redis_conn
 from odoo.addons.perf_core.runtime import connections
 
 from ..engine import alerts, metrics
@@ -416,7 +416,8 @@ class TestAlertLifecycle(AlertCase):
         self.assertEqual(after["critical"], before["critical"] + 1)
         self.assertEqual(after["warning"], before["warning"])
         self.assertEqual(after["total"], before["total"] + 1)
-        families = {f.name: f for f in metrics.collect(self.env.cr, 0, 10, [])}
+        bounds, columns = call_totals.BUCKET_BOUNDS_MS, call_totals.BUCKET_COLUMNS
+        families = {f.name: f for f in metrics.collect(self.env.cr, 0, 10, bounds, columns)}
         family = families["perf_alerts_open"]
         values = {s.labels["severity"]: s.value for s in family.samples}
         self.assertEqual(values, {"warning": after["warning"], "critical": after["critical"]})
