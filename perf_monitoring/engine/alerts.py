@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from . import state
+from .state import STATE_TABLE
+
 ALERT_TABLE = "perf_alert"
-STATE_TABLE = "perf_monitoring_state"
 SAMPLE_TABLE = "perf_slot_sample"
 #: Key of the state row holding the moment Redis was first seen down (NULL value: up).
 REDIS_DOWN_KEY = "redis_down_since"
@@ -139,14 +141,8 @@ SELECT c.name,
  ORDER BY c.name
 """
 
-_TABLE_EXISTS_SQL = "SELECT to_regclass(%s) IS NOT NULL"
-
 # pg_stat_activity is read once per transaction and kept; a fresh look needs this first.
 _FRESH_ACTIVITY_SQL = "SELECT pg_stat_clear_snapshot()"
-
-_CREATE_STATE = sql.SQL(
-    "CREATE TABLE IF NOT EXISTS {state} (key varchar PRIMARY KEY, value timestamp)"
-).format(state=sql.Identifier(STATE_TABLE))
 
 _REDIS_DOWN_SQL = sql.SQL(
     "INSERT INTO {state} (key, value) VALUES (%(key)s, now() AT TIME ZONE 'UTC') "
@@ -162,11 +158,6 @@ _REDIS_UP_SQL = sql.SQL("UPDATE {state} SET value = NULL WHERE key = %(key)s").f
 def _rows(cr, query, params=None):
     cr.execute(query, params or {})
     return [Observation(str(s), float(v), int(n)) for s, v, n in cr.fetchall() if v is not None]
-
-
-def _table_exists(cr, table):
-    cr.execute(_TABLE_EXISTS_SQL, (table,))
-    return cr.fetchone()[0]
 
 
 def tool_p95_ms(cr, window_min, context):
@@ -245,7 +236,7 @@ def sequence_used_pct(cr, window_min, context):
 
 def aggregates_age_h(cr, window_min, context):
     """Per company: hours since the end of its last aggregated day (perf_aggregates)."""
-    if not _table_exists(cr, "perf_agg_state"):
+    if not state.table_exists(cr, "perf_agg_state"):
         return []
     return [Observation(name, float(age), 1) for name, age in _fetch(cr, _AGGREGATES_SQL)]
 
@@ -259,7 +250,7 @@ def redis_down_min(cr, window_min, context):
     redis = context.get("redis") or {}
     if not redis.get("configured"):
         return []
-    cr.execute(_CREATE_STATE)
+    state.ensure_state(cr)
     if redis.get("reachable"):
         cr.execute(_REDIS_UP_SQL, {"key": REDIS_DOWN_KEY})
         return [Observation("redis", 0.0, 1)]

@@ -18,15 +18,13 @@ row lock lives in the transaction). Closed hours survive the call log's purge.
 
 from psycopg2 import sql
 
+from . import state
+from .state import STATE_TABLE
+
 TABLE = "perf_tool_call_hour"
-STATE_TABLE = "perf_monitoring_state"
 WATERMARK_KEY = "tool_call_hour"
 #: Minutes after an hour ends before its rows are final.
 GRACE_MINUTES = 10
-
-_CREATE_STATE = sql.SQL(
-    "CREATE TABLE IF NOT EXISTS {state} (key varchar PRIMARY KEY, value timestamp)"
-).format(state=sql.Identifier(STATE_TABLE))
 
 _LOCK_WATERMARK = sql.SQL(
     "INSERT INTO {state} (key, value) VALUES (%(key)s, NULL) ON CONFLICT (key) DO NOTHING; "
@@ -90,7 +88,7 @@ _PURGE = sql.SQL(
 
 
 def ensure_state(cr):
-    cr.execute(_CREATE_STATE)
+    state.ensure_state(cr)
 
 
 def rollup(cr, grace_minutes=GRACE_MINUTES):

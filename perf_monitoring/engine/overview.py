@@ -15,7 +15,7 @@ not configured, or the part is not installed). Thresholds are the named :data:`D
 
 from psycopg2 import sql
 
-from . import health
+from . import health, state
 
 try:  # The database checks (PgHero parity) may not be part of this build.
     from . import db_checks
@@ -109,19 +109,12 @@ ROLLUP_AS_OF = sql.SQL(
     "WHERE hour > now() AT TIME ZONE 'UTC' - make_interval(hours => %(long)s)"
 ).format(table=sql.Identifier("perf_tool_call_hour"))
 
-_TABLE_EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
-
 _WINDOWS = {"short": WINDOW_1H, "long": WINDOW_24H}
 
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------------------------------
-
-
-def table_exists(cr, table):
-    cr.execute(_TABLE_EXISTS, (table,))
-    return cr.fetchone()[0]
 
 
 def worst(*lights):
@@ -274,7 +267,7 @@ def cache_card(cr, thresholds=None, tiers=None):
     ratio = _rate(hits, lookups)
     data = {"hits_24h": hits, "misses_24h": misses, "hit_ratio_24h_pct": ratio, "tiers": {}}
     if tiers is None:
-        tiers = table_exists(cr, "perf_cache_stat")
+        tiers = state.table_exists(cr, "perf_cache_stat")
     if tiers:
         cr.execute(CACHE_TIERS, _WINDOWS)
         data["tiers"] = {outcome: int(count) for outcome, count in cr.fetchall()}
@@ -366,7 +359,7 @@ def aggregates_card(cr, thresholds=None, exists=None):
     perf_aggregates."""
     t = limits(thresholds)
     if exists is None:
-        exists = table_exists(cr, "perf_agg_state")
+        exists = state.table_exists(cr, "perf_agg_state")
     check = health.aggregates(cr, exists, t["aggregates_max_age_h"])
     if check is None:
         return unavailable("aggregates", "Aggregates freshness", "perf_aggregates is not installed")

@@ -20,7 +20,7 @@ from odoo.addons.perf_core.engine import settings as core_settings
 from odoo.addons.perf_core.engine import slots
 from odoo.addons.perf_core.runtime import connections
 
-from ..engine import health
+from ..engine import health, state
 
 _logger = logging.getLogger(__name__)
 
@@ -60,11 +60,6 @@ def max_slots(cr):
         return core_settings.SETTINGS["perf_core.max_concurrent_tools"][0]
 
 
-def _table_exists(cr, table):
-    cr.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-    return cr.fetchone()[0]
-
-
 def database_checks(dbname, thresholds=None):
     """The checks that read the database; the first is the round trip."""
     limits = dict(health.DEFAULTS, **(thresholds or {}))
@@ -84,7 +79,7 @@ def database_checks(dbname, thresholds=None):
             checks.append(health.database(cr))
             checks.append(health.overdue_crons(cr, limits["cron_overdue_margin_s"]))
             aggregates = health.aggregates(
-                cr, _table_exists(cr, "perf_agg_state"), limits["aggregates_max_age_h"]
+                cr, state.table_exists(cr, "perf_agg_state"), limits["aggregates_max_age_h"]
             )
             if aggregates:
                 checks.append(aggregates)
