@@ -84,19 +84,29 @@ def summarise(rows):
     return totals
 
 
-def add(cr, rows):
-    """Add call rows to the totals in the caller's transaction; one statement.
+def upsert(rows):
+    """``(statement, params)`` adding call rows to the totals, or None for no rows.
 
     Keys are written in sorted order, so concurrent writers lock the same rows in the same
     order and never deadlock; an upsert under READ COMMITTED never fails on a concurrent
-    update of the same row (it waits for it, then adds).
+    update of the same row (it waits for it, then adds). :func:`.calllog.insert_calls` sends
+    it in the same statement as the rows themselves.
     """
     totals = summarise(rows)
     if not totals:
-        return 0
+        return None
     params = []
     for key in sorted(totals):
         calls, duration, buckets = totals[key]
         params += [*key, calls, duration, *buckets]
-    cr.execute(_UPSERT.format(rows=sql.SQL(", ").join([_ROW] * len(totals)), **_PARTS), params)
-    return len(totals)
+    statement = _UPSERT.format(rows=sql.SQL(", ").join([_ROW] * len(totals)), **_PARTS)
+    return statement, params
+
+
+def add(cr, rows):
+    """Add call rows to the totals in the caller's transaction; returns the keys written."""
+    found = upsert(rows)
+    if found is None:
+        return 0
+    cr.execute(*found)
+    return cr.rowcount

@@ -62,6 +62,10 @@ _INSERT = sql.SQL(
     "RETURNING id"
 )
 _ROW = sql.SQL("({vals}, {uid}, {uid}, now() at time zone 'UTC', now() at time zone 'UTC')")
+_WITH_TOTALS = sql.SQL(
+    "WITH inserted AS ({insert}), totals AS ({totals} RETURNING 1) "
+    "SELECT id FROM inserted ORDER BY id"
+)
 
 
 def insert_calls(cr, rows):
@@ -88,11 +92,11 @@ def insert_calls(cr, rows):
         cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
         rows=sql.SQL(", ").join(row_sql),
     )
-    cr.execute(query, params)
-    ids = [row[0] for row in cr.fetchall()]
-    # The monotonic totals move in the same transaction as the rows: never apart.
-    call_totals.add(cr, rows)
-    return ids
+    # The monotonic totals move in the same statement as the rows: never apart, and in one
+    # round trip (ids are serial: their order is the rows').
+    totals, totals_params = call_totals.upsert(rows)
+    cr.execute(_WITH_TOTALS.format(insert=query, totals=totals), params + totals_params)
+    return [row[0] for row in cr.fetchall()]
 
 
 def insert_call(cr, values):
