@@ -1,1 +1,15 @@
-from . import ir_config_parameter, perf_tool_call_hour
+from . import (
+    ir_config_parameter,
+    perf_db_activity,
+    perf_db_backend_action,
+    perf_db_backend_wizard,
+    perf_db_check,
+    perf_db_connection,
+    perf_db_database,
+    perf_db_job,
+    perf_db_query,
+    perf_db_sequence,
+    perf_db_settings,
+    perf_db_table,
+    perf_tool_call_hour,
+)
