@@ -82,6 +82,8 @@ SNAPSHOT_STATEMENTS = sql.SQL(
     """
 ).format(statements=STATEMENTS)
 
+SNAPSHOT_COUNT = sql.SQL("SELECT count(DISTINCT taken_at) FROM perf_db_statement_snapshot")
+
 PURGE_STATEMENT_SNAPSHOTS = sql.SQL(
     "DELETE FROM perf_db_statement_snapshot WHERE taken_at < %(before)s"
 )
@@ -211,6 +213,11 @@ def snapshot_statements(cr, taken_at, status=None):
     return cr.rowcount
 
 
+def statement_snapshot_count(cr):
+    cr.execute(SNAPSHOT_COUNT)
+    return cr.fetchone()[0]
+
+
 def purge_statement_snapshots(cr, before):
     cr.execute(PURGE_STATEMENT_SNAPSHOTS, {"before": before})
     return cr.rowcount
@@ -241,10 +248,12 @@ def statements_view_sql(cr, windows, live, thresholds):
     if live:
         parts.append(statement_rows_sql("reset", live=True))
     bound = [cr.mogrify(query, dict(params, **thresholds)) for query, params in parts]
-    return (
-        b"SELECT row_number() OVER (ORDER BY u.time_window, u.queryid, u.role_name) AS id, "
-        b"u.* FROM (" + b" UNION ALL ".join(bound) + b") u"
-    ).decode()
+    return table_query(
+        (
+            b"SELECT row_number() OVER (ORDER BY u.time_window, u.queryid, u.role_name) AS id, "
+            b"u.* FROM (" + b" UNION ALL ".join(bound) + b") u"
+        ).decode()
+    )
 
 
 def slow_statements(cr, thresholds):
@@ -261,7 +270,9 @@ def slow_statements(cr, thresholds):
 # Live: sessions, long-running, idle in transaction, blocking
 # ----------------------------------------------------------------------------------------------
 
-#: Client sessions of this database with what blocks them and whom they block.
+#: Client sessions of this database with what blocks them and whom they block. Ages are
+#: taken on the wall clock (``clock_timestamp()``), not at the start of the reading
+#: transaction (``now()``), which may be older than the sessions it looks at.
 ACTIVITY = sql.SQL(
     """
     WITH a AS (
@@ -275,18 +286,19 @@ ACTIVITY = sql.SQL(
            a.xact_start AT TIME ZONE 'UTC' AS xact_start,
            a.query_start AT TIME ZONE 'UTC' AS query_start,
            a.state_change AT TIME ZONE 'UTC' AS state_change,
-           EXTRACT(EPOCH FROM now() - a.query_start) AS query_age_s,
-           EXTRACT(EPOCH FROM now() - a.xact_start) AS xact_age_s,
-           EXTRACT(EPOCH FROM now() - a.state_change) AS state_age_s,
+           EXTRACT(EPOCH FROM clock_timestamp() - a.query_start) AS query_age_s,
+           EXTRACT(EPOCH FROM clock_timestamp() - a.xact_start) AS xact_age_s,
+           EXTRACT(EPOCH FROM clock_timestamp() - a.state_change) AS state_age_s,
            left(a.query, %(text_max)s) AS query,
            array_to_string(a.blockers, ', ') AS blocked_by,
            cardinality(a.blockers) > 0 AS is_blocked,
            EXISTS (SELECT 1 FROM a b WHERE a.pid = ANY (b.blockers)) AS is_blocking,
            (a.state = 'active'
-            AND now() - a.query_start >= make_interval(secs => %(long_running_s)s))
+            AND clock_timestamp() - a.query_start >= make_interval(secs => %(long_running_s)s))
                AS long_running,
            (a.state IN ('idle in transaction', 'idle in transaction (aborted)')
-            AND now() - a.state_change >= make_interval(secs => %(idle_in_transaction_s)s))
+            AND clock_timestamp() - a.state_change
+                >= make_interval(secs => %(idle_in_transaction_s)s))
                AS idle_in_transaction,
            a.pid = pg_backend_pid() AS is_self
       FROM a
@@ -313,6 +325,16 @@ SIGNAL = sql.SQL(
 )
 
 
+#: Statistics views (pg_stat_activity included) are read once per transaction and kept
+#: until its end; a live view clears that snapshot so it shows the server as it is now.
+CLEAR_STATS_SNAPSHOT = sql.SQL("SELECT pg_stat_clear_snapshot()")
+
+
+def fresh_statistics(cr):
+    """Forget this transaction's snapshot of the statistics views (read them anew)."""
+    cr.execute(CLEAR_STATS_SNAPSHOT)
+
+
 class SignalRefused(Exception):
     """The backend may not be signalled; the message says why (for the user)."""
 
@@ -327,8 +349,9 @@ class SignalResult:
 
 def activity_view_sql(cr, thresholds):
     """The sessions as a relation whose ``id`` is the pid (the Live view's content)."""
+    fresh_statistics(cr)
     query = sql.SQL("SELECT x.pid AS id, x.* FROM ({}) x").format(ACTIVITY)
-    return cr.mogrify(query, dict(thresholds, text_max=QUERY_TEXT_MAX)).decode()
+    return table_query(cr.mogrify(query, dict(thresholds, text_max=QUERY_TEXT_MAX)).decode())
 
 
 def signal_target(cr, pid):
@@ -365,6 +388,7 @@ def signal_backend(cr, pid, kind):
         raise SignalRefused(f"Unknown action {kind!r}: use one of {sorted(SIGNAL_FUNCTIONS)}.")
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         raise SignalRefused(f"Invalid process id {pid!r}.")
+    fresh_statistics(cr)
     target = signal_target(cr, pid)
     cr.execute(
         SIGNAL.format(function=sql.Identifier(SIGNAL_FUNCTIONS[kind])),
@@ -401,6 +425,7 @@ CONNECTION_TOTAL = sql.SQL(
 
 def connection_total(cr):
     """``(client sessions, max_connections, percent)`` of the whole server."""
+    fresh_statistics(cr)
     cr.execute(CONNECTION_TOTAL)
     used, maximum = cr.fetchone()
     return int(used), int(maximum), 100.0 * used / maximum
@@ -670,7 +695,7 @@ CHECK_LONG_RUNNING = sql.SQL(
     """
     SELECT count(*) FROM pg_stat_activity
      WHERE backend_type = 'client backend' AND datname = current_database() AND state = 'active'
-       AND now() - query_start >= make_interval(secs => %(long_running_s)s)
+       AND clock_timestamp() - query_start >= make_interval(secs => %(long_running_s)s)
        AND pid <> pg_backend_pid()
     """
 )
@@ -680,7 +705,7 @@ CHECK_IDLE_IN_TRANSACTION = sql.SQL(
     SELECT count(*) FROM pg_stat_activity
      WHERE backend_type = 'client backend' AND datname = current_database()
        AND state IN ('idle in transaction', 'idle in transaction (aborted)')
-       AND now() - state_change >= make_interval(secs => %(idle_in_transaction_s)s)
+       AND clock_timestamp() - state_change >= make_interval(secs => %(idle_in_transaction_s)s)
     """
 )
 
@@ -883,6 +908,7 @@ def check_overdue_crons(cr, t):
 def run_checks(cr, thresholds=None):
     """Every check, in PgHero's order; a list of :class:`DbCheck`."""
     t = thresholds or db_thresholds()
+    fresh_statistics(cr)
     checks = [
         check_long_running(cr, t),
         check_idle_in_transaction(cr, t),
@@ -903,6 +929,15 @@ def run_checks(cr, thresholds=None):
 # ----------------------------------------------------------------------------------------------
 
 
+def table_query(text):
+    """``text`` (a bound query) ready to be an Odoo ``_table_query``.
+
+    Odoo embeds it in a query that it executes with parameters of its own, so a ``%`` of a
+    bound value (a statement's ``LIKE '%x%'``, "90 %") is doubled to stay a literal.
+    """
+    return text.replace("%", "%%")
+
+
 def values_sql(cr, columns, rows):
     """``SELECT`` text of ``rows`` (dicts) as a relation with an ``id`` and typed ``columns``.
 
@@ -916,7 +951,7 @@ def values_sql(cr, columns, rows):
             for name, pg_type in columns
         )
         query = sql.SQL("SELECT NULL::int AS id, {} WHERE false").format(casts)
-        return cr.mogrify(query).decode()
+        return table_query(cr.mogrify(query).decode())
     placeholders = sql.SQL(", ").join(
         sql.SQL("%s::{}").format(sql.SQL(pg_type)) for _name, pg_type in columns
     )
@@ -928,7 +963,7 @@ def values_sql(cr, columns, rows):
     for index, row in enumerate(rows, start=1):
         params.append(index)
         params.extend(row[name] for name, _type in columns)
-    return cr.mogrify(query, params).decode()
+    return table_query(cr.mogrify(query, params).decode())
 
 
 def view_sql(cr, query, params, order):
@@ -941,4 +976,4 @@ def view_sql(cr, query, params, order):
     composed = sql.SQL("SELECT row_number() OVER (ORDER BY {}) AS id, x.* FROM ({}) x").format(
         ordering, query
     )
-    return cr.mogrify(composed, params).decode()
+    return table_query(cr.mogrify(composed, params).decode())

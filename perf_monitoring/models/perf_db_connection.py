@@ -22,6 +22,7 @@ class PerfDbConnection(models.Model):
 
     @property
     def _table_query(self):
+        db_checks.fresh_statistics(self.env.cr)
         return db_checks.view_sql(
             self.env.cr,
             db_checks.CONNECTIONS,

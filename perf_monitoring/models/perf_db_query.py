@@ -106,13 +106,13 @@ class PerfDbQuery(models.Model):
         """``{available, notices, stats_reset, snapshots}`` for the page header."""
         cr = self.env.cr
         status = db_checks.statements_status(cr)
+        stats_reset = db_checks.statements_reset(cr, status)
         self.env["perf.db.statement.snapshot"].flush_model()
-        cr.execute("SELECT count(DISTINCT taken_at) FROM perf_db_statement_snapshot")
         return {
             "available": status.available,
             "notices": db_checks.statements_notice(status),
-            "stats_reset": db_checks.statements_reset(cr, status),
-            "snapshots": cr.fetchone()[0],
+            "stats_reset": stats_reset,
+            "snapshots": db_checks.statement_snapshot_count(cr),
         }
 
     @api.model

@@ -69,6 +69,7 @@ class PerfDbTable(models.Model):
     def _table_query(self):
         self.env["perf.db.size.snapshot"].flush_model()
         thresholds = self.env["perf.db.check"]._db_thresholds()
+        db_checks.fresh_statistics(self.env.cr)
         return db_checks.view_sql(
             self.env.cr,
             db_checks.TABLES,

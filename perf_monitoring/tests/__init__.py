@@ -1,1 +1,1 @@
-from . import test_call_rollup, test_health, test_metrics
+from . import test_call_rollup, test_db_health, test_health, test_metrics

@@ -254,11 +254,12 @@ def test_blocking_idle_in_transaction_cancel_and_terminate(db_dsn):
             outcome["result"] = type(error)
             waiter.rollback()
 
+    thread = threading.Thread(target=blocked_select)
+
     try:
         hcr = holder.cursor()
         hcr.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(table)))
         holder_pid, waiter_pid = holder.get_backend_pid(), waiter.get_backend_pid()
-        thread = threading.Thread(target=blocked_select)
         thread.start()
         rcr = reader.cursor()
         quick = dict(THRESHOLDS, idle_in_transaction_s=0, long_running_s=0)
@@ -297,7 +298,11 @@ def test_blocking_idle_in_transaction_cancel_and_terminate(db_dsn):
         with pytest.raises(psycopg2.OperationalError):
             hcr.execute("SELECT 1")
     finally:
-        for connection in (holder, waiter, reader):
+        # The holder first: it releases the lock the waiter's thread may still wait for.
+        holder.close()
+        if thread.ident is not None:
+            thread.join(10)
+        for connection in (waiter, reader):
             connection.close()
         with setup.cursor() as cr:
             cr.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
