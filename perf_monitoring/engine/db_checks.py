@@ -367,8 +367,9 @@ def signal_target(cr, pid):
     backend_type, same_db, own, role, application, state, query = row
     if backend_type != SIGNALLABLE_BACKEND_TYPE:
         raise SignalRefused(
-            f"Process {pid} is a {backend_type or 'server'} process of PostgreSQL itself, "
-            "not a client session: it is never cancelled or terminated from here."
+            f"Process {pid} is a server process of PostgreSQL itself "
+            f"({backend_type or 'unknown'}), not a client session: it is never cancelled or "
+            "terminated from here."
         )
     if not same_db:
         raise SignalRefused(f"Process {pid} is connected to another database.")
