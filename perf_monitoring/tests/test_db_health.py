@@ -11,7 +11,8 @@ from psycopg2 import errors, sql
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.sql_db import connection_info_for
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 
 from ..engine import db_checks
 
@@ -469,3 +470,66 @@ class TestDbAccessAndViews(DbHealthCase):
         for xmlid in self.SERVER_ACTIONS:
             result = self.env.ref(xmlid).with_user(self.manager).run()
             self.assertIn(result["type"], ("ir.actions.act_window", "ir.actions.client"), xmlid)
+
+
+@tagged("post_install", "-at_install")
+class TestDbWebClient(HttpCase):
+    """What the web client asks when a manager opens each page (over real HTTP)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        new_test_user(
+            cls.env,
+            login="db_web_manager",
+            groups="base.group_user,perf_core.perf_core_group_manager",
+        )
+        new_test_user(
+            cls.env, login="db_web_user", groups="base.group_user,perf_core.perf_core_group_user"
+        )
+
+    def call_kw(self, model, method, args, kwargs=None):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        )
+
+    def test_each_page_opens_and_lists_as_a_manager_only(self):
+        self.authenticate("db_web_manager", "db_web_manager")
+        actions = []
+        for xmlid in TestDbAccessAndViews.SERVER_ACTIONS:
+            server_action = self.env.ref(xmlid)
+            result = self.make_jsonrpc_request("/web/action/run", {"action_id": server_action.id})
+            self.assertIn(result["type"], ("ir.actions.act_window", "ir.actions.client"), xmlid)
+            if result["type"] == "ir.actions.act_window":
+                actions.append(result)
+        for xmlid in TestDbAccessAndViews.ACTIONS:
+            actions.append(self.make_jsonrpc_request("/web/action/load", {"action_id": xmlid}))
+        for action in actions:
+            model = action["res_model"]
+            modes = action["view_mode"].split(",")
+            views = self.call_kw(
+                model, "get_views", [[[False, mode] for mode in modes] + [[False, "search"]]]
+            )
+            if "tree" in modes:
+                arch_fields = views["models"][model]
+                self.call_kw(
+                    model,
+                    "web_search_read",
+                    [],
+                    {
+                        "domain": [],
+                        "specification": {name: {} for name in arch_fields},
+                        "limit": 80,
+                    },
+                )
+        self.authenticate("db_web_user", "db_web_user")
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                "/web/action/run",
+                {"action_id": self.env.ref(TestDbAccessAndViews.SERVER_ACTIONS[0]).id},
+            )
+        with self.assertRaises(JsonRpcException):
+            self.call_kw(
+                "perf.db.activity", "web_search_read", [], {"domain": [], "specification": {}}
+            )
