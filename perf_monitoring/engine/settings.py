@@ -4,6 +4,8 @@ The database health thresholds are PgHero's defaults; :func:`db_thresholds` turn
 settings values into the parameters of the checks in :mod:`.db_checks`.
 """
 
+from .health import DEFAULTS as HEALTH_DEFAULTS
+
 SETTINGS = {
     "perf_monitoring.rollup_retention_days": (
         400,
@@ -31,8 +33,9 @@ SETTINGS = {
         "Transaction ID age: at most",
     ),
     "perf_monitoring.db_replication_lag_s": (5, 0, 86400, "Replication lag: at most (s)"),
+    # The same margin as /health's overdue-crons check (one default).
     "perf_monitoring.db_cron_overdue_margin_s": (
-        900,
+        HEALTH_DEFAULTS["cron_overdue_margin_s"],
         0,
         604800,
         "Scheduled action overdue after (s)",
