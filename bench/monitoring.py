@@ -72,8 +72,8 @@ class _NoTotals:
     """The call log's insert as it was before the totals (the benchmark's baseline)."""
 
     @staticmethod
-    def add(_cr, _rows):
-        return 0
+    def upsert(_rows):
+        return None
 
 
 def bench_write_cost(conn, rounds=15, batch=200, spread=False):

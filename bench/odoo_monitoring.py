@@ -13,6 +13,7 @@ the monotonic totals hold them), serves it with ``--workers 2`` and
 - with PostgreSQL stopped: /health's status and time, /metrics' ``perf_database_up``.
 """
 
+import concurrent.futures
 import os
 import re
 import secrets
@@ -114,14 +115,20 @@ def _sample(text, name):
     return total
 
 
-def _scrapes(base, count):
-    times, by_worker = [], {}
-    for _n in range(count):
+def _scrapes(base, count, parallel=4):
+    """``count`` scrapes, ``parallel`` at a time (so that every worker gets some)."""
+
+    def one(_n):
         status, body, ms = _get(base + "/metrics", TOKEN)
         assert status == 200, (status, body[:300])
-        times.append(ms)
         worker = _sample(body, "process_start_time_seconds")
-        by_worker.setdefault(worker, set()).add(_sample(body, "perf_tool_calls_total"))
+        return ms, worker, _sample(body, "perf_tool_calls_total")
+
+    times, by_worker = [], {}
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        for ms, worker, total in pool.map(one, range(count)):
+            times.append(ms)
+            by_worker.setdefault(worker, set()).add(total)
     return times, by_worker
 
 
@@ -146,7 +153,7 @@ def main():
     pg = services.Postgres().start()
     server = None
     try:
-        dsn = pg.dsn().rsplit("/", 1)[0] + "/" + DB
+        dsn = pg.dsn.rsplit("/", 1)[0] + "/" + DB
         install = subprocess.run(
             _odoo_cmd(pg, ["-i", "perf_core,perf_monitoring", "--stop-after-init"]),
             capture_output=True,
@@ -201,7 +208,7 @@ def main():
         totals = {v for values in by_worker.values() for v in values}
         print(
             line(
-                "/metrics, median of 30 scrapes",
+                "/metrics, median of 30 scrapes, 4 at a time",
                 statistics.median(times),
                 target="<= 300 ms",
                 ok=statistics.median(times) <= 300,

@@ -94,8 +94,11 @@ def insert_calls(cr, rows):
     )
     # The monotonic totals move in the same statement as the rows: never apart, and in one
     # round trip (ids are serial: their order is the rows').
-    totals, totals_params = call_totals.upsert(rows)
-    cr.execute(_WITH_TOTALS.format(insert=query, totals=totals), params + totals_params)
+    totals = call_totals.upsert(rows)
+    if totals is not None:
+        statement, totals_params = totals
+        query, params = _WITH_TOTALS.format(insert=query, totals=statement), params + totals_params
+    cr.execute(query, params)
     return [row[0] for row in cr.fetchall()]
 
 
