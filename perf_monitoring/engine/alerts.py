@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from . import state
-from .state import STATE_TABLE
+from .state import STATE_TABLE, WATERMARK_AGES
 
 ALERT_TABLE = "perf_alert"
 SAMPLE_TABLE = "perf_slot_sample"
@@ -129,17 +129,10 @@ SELECT schemaname || '.' || sequencename,
  ORDER BY 1
 """
 
-# Hours since the end of each company's last aggregated local day, on its own clock.
-_AGGREGATES_SQL = """
-SELECT c.name,
-       EXTRACT(EPOCH FROM (now() AT TIME ZONE COALESCE(NULLIF(p.tz, ''), 'UTC'))
-                          - (s.aggregated_through + 1)::timestamp) / 3600.0
-  FROM perf_agg_state s
-  JOIN res_company c ON c.id = s.company_id
-  JOIN res_partner p ON p.id = c.partner_id
- WHERE s.aggregated_through IS NOT NULL
- ORDER BY c.name
-"""
+# Hours since the end of each company's last aggregated local day (``state.WATERMARK_AGES``).
+_AGGREGATES_SQL = sql.SQL(
+    "SELECT name, age_h FROM ({ages}) ages WHERE aggregated_through IS NOT NULL ORDER BY name"
+).format(ages=WATERMARK_AGES)
 
 # pg_stat_activity is read once per transaction and kept; a fresh look needs this first.
 _FRESH_ACTIVITY_SQL = "SELECT pg_stat_clear_snapshot()"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from psycopg2 import sql
 
 from .settings import db_thresholds
+from .state import WATERMARK_AGES
 
 OK, WARNING, UNAVAILABLE = "ok", "warning", "unavailable"
 
@@ -550,17 +551,7 @@ OVERDUE_CRONS = sql.SQL(
 )
 
 #: Each company's aggregates watermark and its age in hours on the company's own clock.
-AGGREGATES_WATERMARK = sql.SQL(
-    """
-    SELECT s.company_id, c.name, s.aggregated_through, s.last_refresh_at,
-           EXTRACT(EPOCH FROM (now() AT TIME ZONE COALESCE(NULLIF(p.tz, ''), 'UTC'))
-                              - (s.aggregated_through + 1)::timestamp) / 3600.0 AS age_h
-      FROM perf_agg_state s
-      JOIN res_company c ON c.id = s.company_id
-      JOIN res_partner p ON p.id = c.partner_id
-     ORDER BY s.company_id
-    """
-)
+AGGREGATES_WATERMARK = WATERMARK_AGES
 
 #: The last run of each kind of the aggregates (nightly, backfill, ...).
 AGGREGATES_LAST_RUNS = sql.SQL(

@@ -13,6 +13,10 @@ No check returns business data: only counts, ages and states.
 import time
 from dataclasses import asdict, dataclass, field
 
+from psycopg2 import sql
+
+from .state import WATERMARK_AGES
+
 PASS, WARN, FAIL = "pass", "warn", "fail"
 _RANK = {PASS: 0, WARN: 1, FAIL: 2}
 
@@ -68,16 +72,10 @@ SELECT count(*), COALESCE(EXTRACT(EPOCH FROM max(now() AT TIME ZONE 'UTC' - next
  WHERE active AND nextcall < now() AT TIME ZONE 'UTC' - make_interval(secs => %(margin)s)
 """
 
-# Age of each company's watermark: hours since the end of its last aggregated local day, on
-# the company's own clock (the nightly run at 02:00 local keeps it under ~26 h).
-_AGGREGATES_AGE_SQL = """
-SELECT count(*), count(s.aggregated_through),
-       max(EXTRACT(EPOCH FROM (now() AT TIME ZONE COALESCE(NULLIF(p.tz, ''), 'UTC'))
-                              - (s.aggregated_through + 1)::timestamp)) / 3600.0
-  FROM perf_agg_state s
-  JOIN res_company c ON c.id = s.company_id
-  JOIN res_partner p ON p.id = c.partner_id
-"""
+# The oldest company's watermark age (see ``state.WATERMARK_AGES``).
+_AGGREGATES_AGE_SQL = sql.SQL(
+    "SELECT count(*), count(aggregated_through), max(age_h) FROM ({ages}) ages"
+).format(ages=WATERMARK_AGES)
 
 
 def database(cr, clock=time.monotonic):

@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from psycopg2 import sql
 
 from . import alerts as alert_rules
+from .state import WATERMARK_AGES
 
 PREFIX = "perf_"
 #: The worker's own counter of refused scrapes (``runtime.scrape``), ``_total`` when exposed.
@@ -35,16 +36,10 @@ SELECT count(*), COALESCE(sum(compressed_size), 0),
 
 _INDEXES_SQL = "SELECT state, count(*) FROM perf_index GROUP BY state ORDER BY state"
 
-_AGGREGATES_SQL = """
-SELECT s.company_id,
-       EXTRACT(EPOCH FROM (now() AT TIME ZONE COALESCE(NULLIF(p.tz, ''), 'UTC'))
-                          - (s.aggregated_through + 1)::timestamp)
-  FROM perf_agg_state s
-  JOIN res_company c ON c.id = s.company_id
-  JOIN res_partner p ON p.id = c.partner_id
- WHERE s.aggregated_through IS NOT NULL
- ORDER BY s.company_id
-"""
+_AGGREGATES_SQL = sql.SQL(
+    "SELECT company_id, age_h * 3600.0 FROM ({ages}) ages "
+    "WHERE aggregated_through IS NOT NULL ORDER BY company_id"
+).format(ages=WATERMARK_AGES)
 
 _CONNECTIONS_SQL = """
 SELECT COALESCE(state, 'unknown'), count(*) FROM pg_stat_activity

@@ -15,6 +15,22 @@ _CREATE_STATE = sql.SQL(
 
 _TABLE_EXISTS_SQL = "SELECT to_regclass(%s) IS NOT NULL"
 
+#: Each company's aggregates watermark (perf_aggregates' ``perf_agg_state``) and its age in
+#: hours: since the end of its last aggregated local day, on the company's own clock (the
+#: nightly run at 02:00 local keeps it under ~26 h). NULL age: not aggregated yet. The
+#: checks of /health, /metrics, the alerts and the Jobs page all read it.
+WATERMARK_AGES = sql.SQL(
+    """
+    SELECT s.company_id, c.name, s.aggregated_through, s.last_refresh_at,
+           EXTRACT(EPOCH FROM (now() AT TIME ZONE COALESCE(NULLIF(p.tz, ''), 'UTC'))
+                              - (s.aggregated_through + 1)::timestamp) / 3600.0 AS age_h
+      FROM perf_agg_state s
+      JOIN res_company c ON c.id = s.company_id
+      JOIN res_partner p ON p.id = c.partner_id
+     ORDER BY s.company_id
+    """
+)
+
 
 def ensure_state(cr):
     cr.execute(_CREATE_STATE)

@@ -17,14 +17,15 @@ FILES = os.path.join(ROOT, "perf_monitoring", "monitoring")
 #: Stand-ins for the tables other addons own, with the columns /metrics reads.
 TABLES = """
 CREATE TABLE res_partner (id serial PRIMARY KEY, tz varchar);
-CREATE TABLE res_company (id serial PRIMARY KEY, partner_id integer);
-CREATE TABLE perf_agg_state (company_id integer PRIMARY KEY, aggregated_through date);
+CREATE TABLE res_company (id serial PRIMARY KEY, name varchar, partner_id integer);
+CREATE TABLE perf_agg_state (company_id integer PRIMARY KEY, aggregated_through date,
+                             last_refresh_at timestamp);
 CREATE TABLE perf_cache_entry (id serial PRIMARY KEY, compressed_size integer,
                                expires_at timestamp);
 CREATE TABLE perf_index (id serial PRIMARY KEY, state varchar);
 INSERT INTO res_partner (tz) VALUES ('Asia/Tokyo');
-INSERT INTO res_company (partner_id) VALUES (1);
-INSERT INTO perf_agg_state VALUES (1, current_date - 1);
+INSERT INTO res_company (name, partner_id) VALUES ('c', 1);
+INSERT INTO perf_agg_state VALUES (1, current_date - 1, NULL);
 INSERT INTO perf_cache_entry (compressed_size, expires_at) VALUES (100, now());
 INSERT INTO perf_index (state) VALUES ('valid'), ('invalid');
 """
