@@ -68,11 +68,21 @@ _HELD = sql.SQL(
 
 _EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
 
+#: The errors of a ``CREATE TABLE IF NOT EXISTS`` that lost the race to another one.
+_CREATED_BY_ANOTHER = (
+    errorcodes.UNIQUE_VIOLATION,
+    errorcodes.DUPLICATE_TABLE,
+    errorcodes.DUPLICATE_OBJECT,
+)
+
 
 def ensure_table(cr):
     """Create the lease table unless it exists, on an autocommit connection.
 
-    Idempotent; of two first builders creating it at once, the loser's error is ignored.
+    Idempotent; of builders creating it at once, the losers' errors are ignored. PostgreSQL
+    reports that race as a duplicate table, a duplicate row type (``DuplicateObject``) or a
+    unique violation in its catalogue, depending on where the loser's ``CREATE`` met the
+    winner's; each of them means the table now exists.
     """
     cr.execute(_EXISTS, (TABLE,))
     if cr.fetchone()[0]:
@@ -80,7 +90,7 @@ def ensure_table(cr):
     try:
         cr.execute(_DDL)
     except psycopg2.Error as error:
-        if error.pgcode not in (errorcodes.UNIQUE_VIOLATION, errorcodes.DUPLICATE_TABLE):
+        if error.pgcode not in _CREATED_BY_ANOTHER:
             raise
 
 
