@@ -296,6 +296,14 @@ def _upgrade_windows(cr):
     ):
         cr.execute("DROP TABLE perf_sales_window_template")
         cr.execute("UPDATE perf_agg_state SET windows_as_of = NULL")
+    cr.execute(
+        "SELECT NOT indisunique FROM pg_index "
+        "WHERE indexrelid = to_regclass('perf_sales_window_template_key_idx')"
+    )
+    row = cr.fetchone()
+    if row and row[0]:
+        # The key index is unique since the windows are updated in place.
+        cr.execute("DROP INDEX perf_sales_window_template_key_idx")
 
 
 def install(cr):
