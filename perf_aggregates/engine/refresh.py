@@ -259,7 +259,8 @@ INSERT INTO perf_sales_window_template AS t
        (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
 SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
   FROM perf_agg_delta d
-  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[]) AS w(name, first) ON d.date >= w.first
+  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
+    ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
  GROUP BY w.name, d.channel, d.product_tmpl_id
 {nonzero}
@@ -312,7 +313,8 @@ INSERT INTO perf_sales_window_template
        (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
 SELECT %(company)s, %(as_of)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
   FROM perf_sales_daily d
-  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[]) AS w(name, first) ON d.date >= w.first
+  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
+    ON d.date BETWEEN w.first AND w.last
  WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
  GROUP BY w.name, d.channel, d.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
@@ -403,6 +405,7 @@ def refresh_range(
                 "through": through,
                 "names": names,
                 "firsts": [ranges[n][0] for n in names],
+                "lasts": [ranges[n][1] for n in names],
                 "tmpls": sorted(touched),
             },
         )
@@ -519,6 +522,7 @@ def refresh_windows(cr, company_id, as_of, templates=None):
             "as_of": as_of,
             "names": names,
             "firsts": [ranges[n][0] for n in names],
+            "lasts": [ranges[n][1] for n in names],
             "first": min(first for first, _last in ranges.values()),
             "tmpls": list(templates or ()),
         },
