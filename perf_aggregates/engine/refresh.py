@@ -95,12 +95,19 @@ def day_ranges(days):
 
 
 def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
-    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range."""
+    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range,
+    never across the end of a month: each chunk rebuilds the month rollups of its own month
+    only (a chunk over two months would rebuild both, and each month twice)."""
     if chunk_days < 1:
         raise RefreshError("chunk size must be at least one day")
     out, day = [], date_from
     while day <= date_to:
-        last = min(day + datetime.timedelta(days=chunk_days - 1), date_to)
+        month_end = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        last = min(
+            day + datetime.timedelta(days=chunk_days - 1),
+            month_end - datetime.timedelta(days=1),
+            date_to,
+        )
         out.append((day, last))
         day = last + datetime.timedelta(days=1)
     return out
