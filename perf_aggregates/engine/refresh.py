@@ -597,7 +597,7 @@ SELECT s.company_id, s.aggregated_through, s.folded_through
 """
 
 #: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
-FOLD_MAX_OLD_DAYS = 7
+FOLD_MAX_OLD_DAYS = 3
 
 # Local days put back into the day log (``deferred``: already local, not UTC).
 _DEFER = """

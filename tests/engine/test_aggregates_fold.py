@@ -241,15 +241,18 @@ def test_a_fold_refreshes_a_bounded_number_of_old_days(world):
         "SELECT %s, d, 'account_move' FROM unnest(%s::date[]) AS d",
         (east, days),
     )
-    out = fold(cr, [east], max_age_s=0)
-    refreshed = sorted(d for s in out["stats"] if s["date_to"] < TODAY for d in (s["date_from"],))
-    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 7
-    assert refreshed and refreshed[0] == days[3]
-    cr.execute("SELECT day, source FROM perf_agg_dirty WHERE company_id = %s ORDER BY day", (east,))
-    assert cr.fetchall() == [(d, "deferred") for d in days[:3]]
-    out = fold(cr, [east], max_age_s=0)
-    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 3
-    cr.execute("SELECT count(*) FROM perf_agg_dirty WHERE company_id = %s", (east,))
-    assert cr.fetchone()[0] == 0
+    cap = refresh.FOLD_MAX_OLD_DAYS
+    assert 0 < cap < len(days)
+    left = list(days)
+    while left:
+        out = fold(cr, [east], max_age_s=0)
+        old = [s for s in out["stats"] if s["date_to"] < TODAY]
+        assert sum(s["day_count"] for s in old) == min(cap, len(left))
+        assert max(s["date_to"] for s in old) == left[-1]  # newest first
+        left = left[:-cap]
+        cr.execute(
+            "SELECT day, source FROM perf_agg_dirty WHERE company_id = %s ORDER BY day", (east,)
+        )
+        assert cr.fetchall() == [(d, "deferred") for d in left]
     assert_matches_oracle(cr)
     conn.rollback()
