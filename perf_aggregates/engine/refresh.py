@@ -190,6 +190,116 @@ def _daily_sql(lines, tdims):
     )
 
 
+def _fold_sql(lines, tdims):
+    """Days after the watermark brought up to the source lines, writing what changed only:
+    base rows whose measures differ are upserted (dimensions looked up for those templates
+    only), base rows whose key has no line any more are deleted, and the small day x channel
+    and day x category rows are replaced."""
+    measures = [sql.Identifier(m) for m in schema.MEASURE_NAMES]
+    columns = sql.SQL(", ").join(measures)
+
+    def prefixed(alias):
+        return sql.SQL(", ").join(sql.SQL(alias + ".") + m for m in measures)
+
+    return sql.SQL(
+        """
+        WITH lines AS MATERIALIZED ({lines}),
+        kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL),
+        agg (day, product_tmpl_id, channel, {columns}) AS MATERIALIZED (
+            SELECT day, product_tmpl_id, channel, {from_lines}
+              FROM kept GROUP BY day, product_tmpl_id, channel),
+        changed AS MATERIALIZED (
+            SELECT a.* FROM agg a
+              LEFT JOIN perf_sales_daily o
+                ON o.company_id = %(company)s AND o.date = a.day
+               AND o.product_tmpl_id = a.product_tmpl_id AND o.channel = a.channel
+             WHERE o.id IS NULL OR ({old}) IS DISTINCT FROM ({new})),
+        tdims AS MATERIALIZED ({tdims}),
+        up AS (
+            INSERT INTO perf_sales_daily AS d
+                   (date, product_tmpl_id, channel, {columns}, company_id, {dims})
+            SELECT c.*, %(company)s, t.categ_id, t.categ_l1_id, t.categ_l2_id, t.brand,
+                   t.gender, t.age_group, t.season_code, t.season_codes
+              FROM changed c LEFT JOIN tdims t ON t.product_tmpl_id = c.product_tmpl_id
+            ON CONFLICT (company_id, date, product_tmpl_id, channel) DO UPDATE SET {replace}
+            RETURNING d.product_tmpl_id),
+        gone AS (
+            DELETE FROM perf_sales_daily d
+             WHERE d.company_id = %(company)s AND d.date BETWEEN %(d1)s AND %(d2)s
+               AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.day = d.date
+                                  AND a.product_tmpl_id = d.product_tmpl_id
+                                  AND a.channel = d.channel)
+            RETURNING d.product_tmpl_id),
+        del_total AS (
+            DELETE FROM perf_sales_day_total
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_total AS (
+            INSERT INTO perf_sales_day_total (date, channel, {columns}, company_id)
+            SELECT day, channel, {from_lines}, %(company)s FROM kept GROUP BY day, channel
+            RETURNING 1),
+        del_categ AS (
+            DELETE FROM perf_sales_day_categ
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_categ AS (
+            INSERT INTO perf_sales_day_categ
+                   (date, channel, categ_l1_id, categ_l2_id, {columns}, company_id)
+            SELECT k.day, k.channel,
+                   NULLIF(split_part(pc.parent_path, '/', 1), '')::integer,
+                   NULLIF(split_part(pc.parent_path, '/', 2), '')::integer,
+                   {from_lines}, %(company)s
+              FROM kept k
+              LEFT JOIN product_template pt ON pt.id = k.product_tmpl_id
+              LEFT JOIN product_category pc ON pc.id = pt.categ_id
+             GROUP BY 1, 2, 3, 4
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               count(*), count(*) FILTER (WHERE no_product),
+               count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
+               count(*) FILTER (WHERE bad_rate)
+          FROM lines
+        """
+    ).format(
+        lines=lines,
+        columns=columns,
+        from_lines=_FROM_LINES,
+        old=prefixed("o"),
+        new=prefixed("a"),
+        tdims=tdims,
+        dims=_DIMS,
+        replace=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+            for c in (*schema.MEASURE_NAMES, *schema.DIMENSION_NAMES)
+        ),
+    )
+
+
+def _fold_days(cr, company_id, date_from, date_to, config, tz):
+    """:func:`_fold_sql` for local days ``date_from``..``date_to`` of one company; returns
+    the run statistics (``daily_rows``: base rows written or deleted). The caller holds the
+    lock."""
+    features = sources.Features(cr)
+    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
+    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM changed)")
+    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
+    params.update(dim_params)
+    cr.execute(_fold_sql(sources.lines_sql(features), tdims), params)
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
+    return {
+        "company_id": company_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "day_count": (date_to - date_from).days + 1,
+        "row_count": daily_rows + rollup_rows,
+        "daily_rows": daily_rows,
+        "line_count": lines,
+        "lines_without_product": no_product,
+        "lines_unknown_product": unknown,
+        "lines_bad_rate": bad_rate,
+        "warnings": warnings,
+    }
+
+
 _DELETE_DAYS = sql.SQL(
     "DELETE FROM {table} WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
 )
@@ -651,9 +761,7 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
         first = through + datetime.timedelta(days=1)
         changed = any(d > through for d in dirty) or folded is None or folded < day
         if changed and first <= day and (day - through).days <= LIVE_MAX_DAYS:
-            stats = _replace_days(cr, cid, first, day, config, tz)
-            stats.pop("touched")
-            out["stats"].append(stats)
+            out["stats"].append(_fold_days(cr, cid, first, day, config, tz))
             cr.execute(_FOLDED, {"company": cid, "through": day})
             out["folded"].append(cid)
         elif not changed:
