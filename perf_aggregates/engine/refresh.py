@@ -374,12 +374,12 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, mi
 ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
 INSERT INTO perf_sales_window_template AS t
        (company_id, as_of, window_name, channel, product_tmpl_id, {wcols})
-SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {wsums}
+SELECT %(company)s, %(through)s, w.name, COALESCE(d.channel, 'all'), d.product_tmpl_id, {wsums}
   FROM perf_agg_delta d
   JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
     ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
- GROUP BY w.name, d.channel, d.product_tmpl_id
+ GROUP BY GROUPING SETS ((w.name, d.channel, d.product_tmpl_id), (w.name, d.product_tmpl_id))
 {nonzero}
 ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {wadded};
 DELETE FROM perf_sales_month_template
@@ -425,6 +425,7 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 )
 
 #: The measures the windows keep (those the reports read); the others stay at their default.
+#: Each window has a row per channel and one for every channel (``all``), read alone.
 WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
 _WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
 
@@ -436,7 +437,7 @@ _WINDOWS = sql.SQL(
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
        (company_id, as_of, window_name, channel, product_tmpl_id, {cols})
-SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
+SELECT %(company)s, %(as_of)s, w.name, COALESCE(p.channel, 'all'), p.product_tmpl_id, {sum_p}
   FROM (SELECT width_bucket(d.date, %(bounds)s::date[]) AS seg, d.channel, d.product_tmpl_id,
                {sum_d}
           FROM perf_sales_daily d
@@ -444,7 +445,7 @@ SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
          GROUP BY 1, 2, 3) AS p
   JOIN unnest(%(names)s::varchar[], %(seg_from)s::integer[], %(seg_to)s::integer[])
        AS w(name, seg_from, seg_to) ON p.seg BETWEEN w.seg_from AND w.seg_to
- GROUP BY w.name, p.channel, p.product_tmpl_id;
+ GROUP BY GROUPING SETS ((w.name, p.channel, p.product_tmpl_id), (w.name, p.product_tmpl_id));
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
