@@ -3,13 +3,19 @@ fold of today's writes into the day tables (:func:`fold`).
 
 :func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
 the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
-``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. A
-short range (at most :data:`TOUCHED_MAX_DAYS` days: one-day and nightly refreshes) rebuilds
-the month x template and window rows of the templates whose day rows it replaced (old or
-new) only; no other key of those rollups can change. The windows are rebuilt whole when the
-watermark moves. The
-caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears from
-its day, and an interrupted run leaves the range entirely old (nothing is committed here).
+``perf_sales_day_categ``), then the month rollups and the windows:
+
+- a few old days (at most :data:`TOUCHED_MAX_DAYS`, on or before the watermark, windows
+  built: a dirty day, a cancelled order) move the month x template rows and the windows by
+  the difference of the days' rows (old rows negated plus new rows, ``perf_agg_delta``);
+- other short ranges rebuild the month x template and window rows of the templates whose
+  day rows they replaced only (no other key of those rollups can change);
+- when the watermark moves, the windows are rebuilt whole, in one pass; a backfill chunk
+  (``windows=False``) leaves that to its last chunk.
+
+The caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears
+from its day, and an interrupted run leaves the range entirely old (nothing is committed
+here).
 
 A transaction-level advisory lock keeps two refreshes from interleaving anywhere in the
 cluster; it is released when the caller's transaction ends.
