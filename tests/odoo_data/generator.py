@@ -445,18 +445,6 @@ class _Run:
             {"t": table},
         )
 
-    def _ids_in_date_order(self, plan, base):
-        """Number a plan's orders by date (ties by index ``g``), from the reserved ``base``:
-        a shop's orders reach the table in time order, so one day's orders share heap pages
-        and index ranges as in a real database (numbering them by ``g`` would scatter each
-        day over the whole table)."""
-        self.q(
-            sql.SQL(
-                "UPDATE {plan} o SET id = n.id FROM (SELECT g, %({base})s + row_number() "
-                "OVER (ORDER BY date_order, g) - 1 AS id FROM {plan}) n WHERE n.g = o.g"
-            ).format(plan=sql.Identifier(plan), base=sql.SQL(base))
-        )
-
     def temp(self, name, select, **params):
         """(Re)create the temporary table ``name`` from ``select`` and analyse it (temporary
         tables are never analysed automatically, and the joins need row estimates)."""
@@ -1293,12 +1281,16 @@ class _Run:
 
     def _sales(self):
         """Sale orders (a plan table first: children derive from the order's index ``g``),
-        their lines, section and note lines, and the order totals."""
+        their lines, section and note lines, and the order totals. Orders are numbered in date
+        order (ties by ``g``), as a shop's reach the table: a day's orders share heap pages
+        and index ranges as in a real database (numbered by ``g``, each day would be spread
+        over the whole table). POS orders likewise."""
         self.p["sob"] = self.reserve("sale_order", self.p["orders"])
         self.temp(
             "perf_gen_so",
             f"""
-            SELECT g, NULL::integer AS id, c.rn AS crn, c.company_id, c.user_id,
+            SELECT *, %(sob)s + row_number() OVER (ORDER BY date_order, g) - 1 AS id FROM (
+            SELECT g, c.rn AS crn, c.company_id, c.user_id,
                    c.warehouse_id, p.id AS partner_id, x.foreign,
                    CASE WHEN x.foreign THEN c.foreign_currency_id ELSE c.currency_id END
                        AS currency_id,
@@ -1323,9 +1315,9 @@ class _Run:
                                         r.fx < %(foreign_share)s
                                         AND c.foreign_currency_id <> c.currency_id AS foreign) x
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
+            ) AS plan
             """,
         )
-        self._ids_in_date_order("perf_gen_so", "sob")
         self.q(
             """
             UPDATE perf_gen_so o SET currency_rate = f.rate / k.rate
@@ -1579,7 +1571,8 @@ class _Run:
         self.temp(
             "perf_gen_pos",
             f"""
-            SELECT g, NULL::integer AS id, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
+            SELECT *, %(pob)s + row_number() OVER (ORDER BY date_order, g) - 1 AS id FROM (
+            SELECT g, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
                    c.user_id, c.cur_dp AS dp, c.cur_usd AS usd,
                    %(psb)s + (c.pos_rn - 1) * %(days)s + x.d AS session_id,
                    date_trunc('second', ((%(start)s::date + x.d)::timestamp + interval '9 hours'
@@ -1603,9 +1596,9 @@ class _Run:
               JOIN perf_gen_company c ON r.company >= c.pos_lo AND r.company < c.pos_hi
              CROSS JOIN LATERAL (SELECT floor(r.day * %(days)s)::int AS d) x
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
+            ) AS plan
             """,
         )
-        self._ids_in_date_order("perf_gen_pos", "pob")
         self.cr.execute("CREATE INDEX ON perf_gen_pos (pos_rn, date_order)")
         # A refund refunds one of the ten latest earlier sales of the same shop (not always
         # the latest, so two refunds rarely hit the same sale); none earlier: it is a sale.
