@@ -1614,6 +1614,9 @@ class _Run:
             """
         )
         self.q("UPDATE perf_gen_pos SET refund = false WHERE refund AND orig_g IS NULL")
+        # Refund lines find their sale by index ``g`` (ids follow the dates, not ``g``).
+        self.cr.execute("CREATE INDEX ON perf_gen_pos (g)")
+        self.cr.execute("ANALYZE perf_gen_pos")
         self.q(
             """
             INSERT INTO pos_order (id, name, pos_reference, company_id, session_id, config_id,
