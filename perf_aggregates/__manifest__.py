@@ -1,7 +1,7 @@
 {
     "name": "Performance Aggregates",
     "summary": "Nightly pre-aggregated sales and product dimensions, fast reports",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
