@@ -11,15 +11,19 @@ perf_sales_day_total          day x company x channel (trends, POS by day)
 perf_sales_day_categ          day x company x channel x category level 1 x level 2
 perf_sales_month_categ        month x company x channel x category level 1 x level 2
 perf_sales_month_template     month x company x channel x template
-perf_sales_window_template    company x template x rolling window (7 / 30 days) as of
-                              the company's watermark
+perf_sales_window_template    company x window x channel x template, for the common
+                              periods ending at the company's watermark (last 7 / 30 /
+                              90 / 365 days, month and year to date)
 ============================  ==========================================================
 
 Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers;
 line writes go through ``perf_agg_dirty_order``, order ids folded into days by the refresh),
-``perf_agg_state`` (per company: the last fully aggregated local day), ``perf_agg_run``
-(every refresh run, for System Health).
+``perf_agg_state`` (per company: the contiguous range of local days aggregated by refreshes,
+``aggregated_from``..``aggregated_through``, and the fold of the days after it, see
+:func:`.refresh.fold`), ``perf_agg_run`` (every refresh run, for System Health).
 """
+
+import datetime
 
 from psycopg2 import sql
 
@@ -59,8 +63,23 @@ ROLLUPS = {
     "perf_sales_month_template": ("month", ("channel", "product_tmpl_id", "categ_l1_id")),
 }
 
-#: Rolling windows (days) kept per template, as of each company's watermark.
-WINDOWS = (7, 30)
+#: Windows kept per template, as of each company's watermark ``T``: name -> first day as a
+#: function of ``T`` (the last day is ``T``). The common periods ending today are one window
+#: minus a day or so plus the folded days after ``T`` (:mod:`.reports`).
+WINDOWS = {
+    "7": lambda t: t - datetime.timedelta(days=6),
+    "30": lambda t: t - datetime.timedelta(days=29),
+    "90": lambda t: t - datetime.timedelta(days=89),
+    "365": lambda t: t - datetime.timedelta(days=364),
+    "mtd": lambda t: t.replace(day=1),
+    "ytd": lambda t: t.replace(month=1, day=1),
+}
+
+
+def window_ranges(as_of):
+    """``{name: (first, last)}`` of every window ending at ``as_of``."""
+    return {name: (first(as_of), as_of) for name, first in WINDOWS.items()}
+
 
 _KEY_TYPES = {
     "channel": "varchar NOT NULL",
@@ -96,6 +115,10 @@ CREATE TABLE IF NOT EXISTS perf_agg_state (
     windows_as_of date,
     last_refresh_at timestamp
 );
+-- NULL on rows written before coverage was tracked: aggregated from the beginning.
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS aggregated_from date;
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_through date;
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_at timestamp;
 CREATE TABLE IF NOT EXISTS perf_agg_run (
     id serial PRIMARY KEY,
     kind varchar NOT NULL,
@@ -235,16 +258,25 @@ def window_ddl():
             id serial PRIMARY KEY,
             company_id integer NOT NULL,
             as_of date NOT NULL,
-            window_days integer NOT NULL,
+            window_name varchar NOT NULL,
+            channel varchar NOT NULL,
             product_tmpl_id integer NOT NULL,
             {measures}
         );
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_top_idx
-            ON perf_sales_window_template (company_id, window_days, revenue DESC);
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_tmpl_idx
-            ON perf_sales_window_template (company_id, window_days, product_tmpl_id);
+        CREATE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
+            ON perf_sales_window_template (company_id, window_name, channel, product_tmpl_id);
         """
     ).format(measures=_measures_ddl())
+
+
+def _upgrade_windows(cr):
+    """The window table before named windows and channels: dropped (it is derived data) and
+    every company's windows marked as not built, so the next refresh rebuilds them."""
+    if table_exists(cr, "perf_sales_window_template") and not column_exists(
+        cr, "perf_sales_window_template", "window_name"
+    ):
+        cr.execute("DROP TABLE perf_sales_window_template")
+        cr.execute("UPDATE perf_agg_state SET windows_as_of = NULL")
 
 
 def install(cr):
@@ -253,6 +285,7 @@ def install(cr):
     cr.execute(daily_ddl())
     for table in ROLLUPS:
         cr.execute(rollup_ddl(table))
+    _upgrade_windows(cr)
     cr.execute(window_ddl())
 
 
