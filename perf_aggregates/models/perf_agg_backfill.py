@@ -15,12 +15,10 @@ tells the screens which range is aggregated.
 """
 
 import datetime
-import inspect
 import logging
 import time
 
 import psycopg2
-from psycopg2 import sql
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -40,10 +38,6 @@ ORIGINS = [("manual", "Manual"), ("install", "Install")]
 UNFINISHED = ("pending", "running", "failed")
 
 _ONE_DAY = datetime.timedelta(days=1)
-
-# TODO(engine): ``refresh.refresh_range`` takes ``windows=`` once the engine of this change is
-# merged; until then the keyword is passed only when the engine has it. Pass it always then.
-_ENGINE_HAS_WINDOWS = "windows" in inspect.signature(refresh.refresh_range).parameters
 
 
 def chunks_newest_first(date_from, date_to, chunk_days):
@@ -133,44 +127,6 @@ class PerfAggBackfill(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _history_start(self, company_id, tz):
-        """First local day with a sale order, a POS order or a credit note of the company
-        (the sources the refresh aggregates), or None.
-
-        TODO(engine): ``refresh.history_start(cr, company_id, tz)`` once the engine of this
-        change is merged; this is the same question asked here until then.
-        """
-        cr = self.env.cr
-        parts = [
-            sql.SQL(
-                "SELECT (min(date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date "
-                "FROM sale_order WHERE company_id = %(company)s AND state IN {states}"
-            ).format(states=sources.states_in(sources.SALE_STATES)),
-            sql.SQL(
-                "SELECT min(am.date) FROM account_move am "
-                "WHERE am.company_id = %(company)s AND am.move_type = 'out_refund' "
-                "AND am.state = 'posted' AND EXISTS ("
-                "SELECT 1 FROM account_move_line aml "
-                "JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = aml.id "
-                "WHERE aml.move_id = am.id)"
-            ),
-        ]
-        if schema.table_exists(cr, "pos_order"):
-            parts.append(
-                sql.SQL(
-                    "SELECT (min(date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date "
-                    "FROM pos_order WHERE company_id = %(company)s AND state IN {states}"
-                ).format(states=sources.states_in(sources.POS_STATES))
-            )
-        cr.execute(
-            sql.SQL("SELECT min(day) FROM ({parts}) AS starts(day)").format(
-                parts=sql.SQL(" UNION ALL ").join(parts)
-            ),
-            {"company": company_id, "tz": tz},
-        )
-        return cr.fetchone()[0]
-
-    @api.model
     def _history_range(self, company_ids=None):
         """``(first, last)``: from the earliest day with sales of any of the companies (all
         by default) to the latest of their local yesterdays; None when there is nothing to
@@ -180,7 +136,7 @@ class PerfAggBackfill(models.Model):
         company_ids = company_ids or self.env["perf.agg.refresher"]._company_ids()
         starts, ends = [], []
         for company_id, tz in sources.company_timezones(cr, company_ids).items():
-            start = self._history_start(company_id, tz)
+            start = refresh.history_start(cr, company_id, tz)
             yesterday = refresh.local_today(cr, tz) - _ONE_DAY
             if start is not None and start <= yesterday:
                 starts.append(start)
@@ -336,16 +292,9 @@ class PerfAggBackfill(models.Model):
         cr = self.env.cr
         state = {}
         if schema.table_exists(cr, "perf_agg_state"):
-            # TODO(engine): ``aggregated_from`` exists once the engine of this change is
-            # merged; read it unconditionally then.
-            has_from = schema.column_exists(cr, "perf_agg_state", "aggregated_from")
             cr.execute(
-                sql.SQL(
-                    "SELECT company_id, {start}, aggregated_through FROM perf_agg_state "
-                    "WHERE company_id = ANY(%s)"
-                ).format(
-                    start=sql.Identifier("aggregated_from") if has_from else sql.SQL("NULL::date")
-                ),
+                "SELECT company_id, aggregated_from, aggregated_through FROM perf_agg_state "
+                "WHERE company_id = ANY(%s)",
                 (companies.ids,),
             )
             state = {cid: (start, through) for cid, start, through in cr.fetchall()}
@@ -423,12 +372,11 @@ class PerfAggBackfill(models.Model):
 
 def _chunk_work(company_id, date_from, date_to, config, today, tz, windows):
     """The unit of work of one chunk x company, for ``perf.agg.refresher._run_unit``."""
-    kwargs = {"windows": windows} if _ENGINE_HAS_WINDOWS else {}
 
     def work(cr):
         return [
             refresh.refresh_range(
-                cr, company_id, date_from, date_to, config, today=today, tz=tz, **kwargs
+                cr, company_id, date_from, date_to, config, today=today, tz=tz, windows=windows
             )
         ]
 

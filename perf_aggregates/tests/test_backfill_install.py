@@ -56,6 +56,26 @@ class TestBackfillInstall(AggregatesCase):
             return None
         return info["aggregated_from"], info["aggregated_through"]
 
+    def windows_as_of(self, company):
+        self.env.cr.execute(
+            "SELECT windows_as_of FROM perf_agg_state WHERE company_id = %s", company.ids
+        )
+        return self.env.cr.fetchone()[0]
+
+    def tool_revenue(self, date_from, date_to):
+        """Revenue of the company's user's ``sales_daily`` over the range, and its meta."""
+        result = (
+            self.env["perf.tool.sales_daily"]
+            .with_user(self.salesman_a)
+            .with_company(self.company_a)
+            .run({"date_from": str(date_from), "date_to": str(date_to)}, refresh=True)
+        )
+        return round(sum(row[2] for row in result["rows"]), 2), result["meta"]
+
+    def aggregated_meta(self, meta):
+        covered = meta["aggregated"]
+        return covered.get(self.company_a.id, covered.get(str(self.company_a.id)))
+
     def triggers(self):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
 
@@ -94,8 +114,9 @@ class TestBackfillInstall(AggregatesCase):
         job._process(0)
         self.assertEqual(job.state, "running")
         self.assertEqual(job.next_date, yesterday - CHUNK_DAYS * DAY)
-        self.assertEqual(self.state_row(self.company_a)[1], yesterday)
+        self.assertEqual(self.state_row(self.company_a), (job.next_date + DAY, yesterday))
         self.assertFalse(self.daily(self.company_a, D(2021, 7, 1)))
+        self.assertIsNone(self.windows_as_of(self.company_a), "windows wait for the last chunk")
         progress = [job.progress]
         self.assertGreater(progress[0], 0.0)
 
@@ -112,6 +133,10 @@ class TestBackfillInstall(AggregatesCase):
                 if job.state == "running":
                     progress.append(job.progress)
                     self.assertEqual(job.next_date, before - CHUNK_DAYS * DAY)
+                    # The coverage grows backwards, without a gap, up to yesterday.
+                    self.assertEqual(
+                        self.state_row(self.company_a), (job.next_date + DAY, yesterday)
+                    )
         self.assertIn("backfill run failed", logged.output[0])
         self.assertEqual(job.state, "failed")
         self.assertIn("perf_test_refuse_day", job.last_error)
@@ -120,6 +145,12 @@ class TestBackfillInstall(AggregatesCase):
         self.assertEqual(self.daily(self.company_a, D(2021, 7, 1)).revenue, 99.99)
         self.assertFalse(self.daily(self.company_a, D(2020, 1, 15)))
         stopped_at = job.next_date
+        self.assertEqual(self.state_row(self.company_a), (stopped_at + DAY, yesterday))
+        # Meanwhile the tools read the days not aggregated yet from the orders, and say so.
+        revenue, meta = self.tool_revenue(job.date_from, yesterday)
+        self.assertEqual(revenue, EXPECTED_REVENUE)
+        self.assertEqual(self.aggregated_meta(meta), [str(stopped_at + DAY), str(yesterday)])
+        self.assertEqual(meta["live_ranges"][0][0], str(job.date_from))
         info = self.Backfill._coverage_info(self.company_a.ids)[self.company_a.id]
         self.assertEqual(info["job"]["state"], "failed")
         self.assertFalse(info["complete"])
@@ -144,15 +175,13 @@ class TestBackfillInstall(AggregatesCase):
         )
         self.assertEqual(self.Backfill._history_banner_html(self.company_a.ids), "")
 
-        # The whole history, to the cent, as Odoo's own report says.
-        params = {"date_from": "2019-01-01", "date_to": str(yesterday)}
-        result = (
-            self.env["perf.tool.sales_daily"]
-            .with_user(self.salesman_a)
-            .with_company(self.company_a)
-            .run(params)
-        )
-        revenue = round(sum(row[2] for row in result["rows"]), 2)
+        self.assertEqual(self.state_row(self.company_a), (job.date_from, yesterday))
+        self.assertEqual(self.windows_as_of(self.company_a), yesterday, "rebuilt at the end")
+
+        # The whole history, to the cent, as Odoo's own report says, from the aggregates.
+        revenue, meta = self.tool_revenue(job.date_from, yesterday)
+        self.assertEqual(self.aggregated_meta(meta), [str(job.date_from), str(yesterday)])
+        self.assertEqual(meta["live_ranges"], [])
         report = (
             self.env["sale.report"]
             .with_company(self.company_a)
