@@ -192,6 +192,86 @@ _DELETE_DAILY = sql.SQL(
     "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
 ).format(delete=_DELETE_DAYS.format(table=sql.Identifier("perf_sales_daily")))
 
+_DELTA_COLUMNS = sql.SQL(", ").join(
+    map(sql.Identifier, ("company_id", "date", "channel", "product_tmpl_id", "categ_l1_id"))
+)
+# ... and, for a refresh moving the rollups by difference, keeps the old rows negated.
+_DELETE_DAILY_KEEP = sql.SQL(
+    "WITH gone AS ({delete} RETURNING *), "
+    "kept AS (INSERT INTO perf_agg_delta (xact, {cols}, {measures}) "
+    "SELECT txid_current(), {cols}, {negated} FROM gone) "
+    "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
+).format(
+    delete=_DELETE_DAYS.format(table=sql.Identifier("perf_sales_daily")),
+    cols=_DELTA_COLUMNS,
+    measures=sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES)),
+    negated=sql.SQL(", ").join(sql.SQL("-") + sql.Identifier(m) for m in schema.MEASURE_NAMES),
+)
+_KEEP_NEW = sql.SQL(
+    "INSERT INTO perf_agg_delta (xact, {cols}, {measures}) "
+    "SELECT txid_current(), {cols}, {measures} FROM perf_sales_daily "
+    "WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
+).format(
+    cols=_DELTA_COLUMNS, measures=sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES))
+)
+
+
+def _added(table_alias="t"):
+    """``SET`` list adding ``EXCLUDED``'s measures to the row's (a NULL margin stays NULL
+    only when both are)."""
+    parts = []
+    for name in schema.MEASURE_NAMES:
+        col = sql.Identifier(name)
+        if name == "margin":
+            parts.append(
+                sql.SQL(
+                    "{c} = CASE WHEN {t}.{c} IS NULL THEN EXCLUDED.{c} "
+                    "WHEN EXCLUDED.{c} IS NULL THEN {t}.{c} "
+                    "ELSE {t}.{c} + EXCLUDED.{c} END"
+                ).format(c=col, t=sql.Identifier(table_alias))
+            )
+        else:
+            parts.append(
+                sql.SQL("{c} = {t}.{c} + EXCLUDED.{c}").format(c=col, t=sql.Identifier(table_alias))
+            )
+    return sql.SQL(", ").join(parts)
+
+
+_NONZERO = sql.SQL(
+    "HAVING sum(line_count) <> 0 OR sum(qty) <> 0 OR sum(revenue) <> 0 OR sum(refund_qty) <> 0 "
+    "OR sum(refund_amount) <> 0 OR sum(order_count) <> 0 OR COALESCE(sum(margin), 0) <> 0"
+)
+
+# The difference of the replaced days moves the month x template rows and the windows that
+# hold those days; keys left without a line are removed.
+_APPLY_DELTA = sql.SQL(
+    """
+INSERT INTO perf_sales_month_template AS t
+       (company_id, month, channel, product_tmpl_id, categ_l1_id, {measures})
+SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, min(categ_l1_id),
+       {from_rows}
+  FROM perf_agg_delta
+ WHERE xact = txid_current() AND company_id = %(company)s AND date <= %(through)s
+ GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id
+{nonzero}
+ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
+INSERT INTO perf_sales_window_template AS t
+       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
+SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
+  FROM perf_agg_delta d
+  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[]) AS w(name, first) ON d.date >= w.first
+ WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
+ GROUP BY w.name, d.channel, d.product_tmpl_id
+{nonzero}
+ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {added};
+DELETE FROM perf_sales_month_template
+ WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+DELETE FROM perf_sales_window_template
+ WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+DELETE FROM perf_agg_delta WHERE xact = txid_current();
+"""
+)
+
 _MONTH_CATEG = sql.SQL(
     """
 DELETE FROM perf_sales_month_categ
@@ -272,7 +352,21 @@ def refresh_range(
         today = local_today(cr, tz)
     days = check_range(date_from, date_to, today)
     lock(cr)
-    stats = _replace_days(cr, company_id, date_from, date_to, config, tz)
+    cr.execute(
+        "SELECT aggregated_through, windows_as_of FROM perf_agg_state WHERE company_id = %s",
+        (company_id,),
+    )
+    before = cr.fetchone() or (None, None)
+    # A few days on or before the watermark, windows built: the month x template rows and the
+    # windows move by the difference of the days' rows instead of being rebuilt.
+    by_difference = (
+        windows
+        and days <= TOUCHED_MAX_DAYS
+        and before[0] is not None
+        and date_to <= before[0]
+        and before[1] == before[0]
+    )
+    stats = _replace_days(cr, company_id, date_from, date_to, config, tz, keep=by_difference)
     touched = stats.pop("touched")
     only = days <= TOUCHED_MAX_DAYS
     # The coverage and the watermark (the last complete local day: today never is) move
@@ -297,6 +391,23 @@ def refresh_range(
         _MONTH_CATEG.format(measures=_MEASURES, from_rows=_FROM_ROWS),
         month_params,
     )
+    if by_difference:
+        ranges = schema.window_ranges(through)
+        names = sorted(ranges)
+        cr.execute(
+            _APPLY_DELTA.format(
+                measures=_MEASURES, from_rows=_FROM_ROWS, nonzero=_NONZERO, added=_added()
+            ),
+            {
+                "company": company_id,
+                "through": through,
+                "names": names,
+                "firsts": [ranges[n][0] for n in names],
+                "tmpls": sorted(touched),
+            },
+        )
+        stats.update(day_count=days, duration_ms=(time.perf_counter() - begin) * 1000.0)
+        return stats
     if touched or not only:
         cr.execute(
             _MONTH_TEMPLATE.format(
@@ -353,10 +464,11 @@ RETURNING aggregated_through, windows_as_of
 """
 
 
-def _replace_days(cr, company_id, date_from, date_to, config, tz):
+def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
     """Replace the day-grain rows (base, day x channel, day x category) of local days
     ``date_from``..``date_to`` from the source lines; the statistics include ``touched``,
-    the templates whose rows were replaced (old or new). The caller holds the lock."""
+    the templates whose rows were replaced (old or new). ``keep``: the old base rows
+    (negated) and the new ones go to ``perf_agg_delta``. The caller holds the lock."""
     features = sources.Features(cr)
     params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
     tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
@@ -364,13 +476,15 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz):
     params.update(dim_params)
     # The templates whose day rows are replaced (old rows here, new rows below): the only
     # keys of the month and window rollups this refresh can change.
-    cr.execute(_DELETE_DAILY, params)
+    cr.execute(_DELETE_DAILY_KEEP if keep else _DELETE_DAILY, params)
     touched = set(cr.fetchone()[0])
     for table in ("perf_sales_day_total", "perf_sales_day_categ"):
         cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
     cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
     daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
     touched.update(added)
+    if keep:
+        cr.execute(_KEEP_NEW, params)
     return {
         "company_id": company_id,
         "date_from": date_from,
@@ -424,6 +538,15 @@ SELECT s.company_id, s.aggregated_through, s.folded_through
         OR s.folded_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %(half)s))
 """
 
+#: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
+FOLD_MAX_OLD_DAYS = 7
+
+# Local days put back into the day log (``deferred``: already local, not UTC).
+_DEFER = """
+INSERT INTO perf_agg_dirty (company_id, day, source)
+SELECT %(company)s, d, 'deferred' FROM unnest(%(days)s::date[]) AS d
+"""
+
 _FOLDED = """
 UPDATE perf_agg_state SET folded_through = %(through)s, folded_at = now() AT TIME ZONE 'UTC'
  WHERE company_id = %(company)s
@@ -459,7 +582,12 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
         tz = tzs.get(cid, "UTC")
         day = today or local_today(cr, tz)
         dirty = take_dirty_days(cr, cid, tz)
-        old = {d for d in dirty if d <= through}
+        old = sorted((d for d in dirty if d <= through), reverse=True)
+        if len(old) > FOLD_MAX_OLD_DAYS:
+            # A read never waits for much history: the oldest days go back to the log, for
+            # the next fold or the nightly run.
+            cr.execute(_DEFER, {"company": cid, "days": old[FOLD_MAX_OLD_DAYS:]})
+            old = old[:FOLD_MAX_OLD_DAYS]
         for first, last in reversed(day_ranges(old)):
             out["stats"].append(refresh_range(cr, cid, first, last, config, today=day, tz=tz))
         first = through + datetime.timedelta(days=1)
@@ -518,14 +646,14 @@ WITH taken AS (
 )
 SELECT DISTINCT x.day FROM taken t
  CROSS JOIN LATERAL (
-    SELECT t.day WHERE t.source = 'account_move'
+    SELECT t.day WHERE t.source IN ('account_move', 'deferred')
     UNION ALL
     SELECT ((t.day::timestamp AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date
-     WHERE t.source <> 'account_move'
+     WHERE t.source NOT IN ('account_move', 'deferred')
     UNION ALL
     SELECT (((t.day + 1)::timestamp - interval '1 microsecond') AT TIME ZONE 'UTC'
             AT TIME ZONE %(tz)s)::date
-     WHERE t.source <> 'account_move'
+     WHERE t.source NOT IN ('account_move', 'deferred')
  ) x(day)
 """
 

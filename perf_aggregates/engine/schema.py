@@ -119,6 +119,24 @@ CREATE TABLE IF NOT EXISTS perf_agg_state (
 ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS aggregated_from date;
 ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_through date;
 ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_at timestamp;
+-- A refresh of a few old days moves the month and window rollups by the difference of the
+-- days' rows (old rows negated, new rows), kept here for the transaction only.
+CREATE UNLOGGED TABLE IF NOT EXISTS perf_agg_delta (
+    xact bigint NOT NULL,
+    company_id integer NOT NULL,
+    date date NOT NULL,
+    channel varchar NOT NULL,
+    product_tmpl_id integer NOT NULL,
+    categ_l1_id integer,
+    qty numeric NOT NULL,
+    revenue numeric NOT NULL,
+    margin numeric,
+    order_count integer NOT NULL,
+    line_count integer NOT NULL,
+    refund_qty numeric NOT NULL,
+    refund_amount numeric NOT NULL,
+    net_revenue numeric NOT NULL
+);
 CREATE TABLE IF NOT EXISTS perf_agg_run (
     id serial PRIMARY KEY,
     kind varchar NOT NULL,
@@ -187,6 +205,7 @@ $$;
 OWNED_TABLES = (
     "perf_agg_dirty",
     "perf_agg_dirty_order",
+    "perf_agg_delta",
     "perf_agg_state",
     "perf_agg_run",
     "perf_product_dim",
@@ -263,7 +282,7 @@ def window_ddl():
             product_tmpl_id integer NOT NULL,
             {measures}
         );
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
+        CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
             ON perf_sales_window_template (company_id, window_name, channel, product_tmpl_id);
         """
     ).format(measures=_measures_ddl())
@@ -285,6 +304,11 @@ def install(cr):
     cr.execute(daily_ddl())
     for table in ROLLUPS:
         cr.execute(rollup_ddl(table))
+    # The key of the month x template rollup (a refresh of old days updates it in place).
+    cr.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_month_template_key_idx "
+        "ON perf_sales_month_template (company_id, month, channel, product_tmpl_id)"
+    )
     _upgrade_windows(cr)
     cr.execute(window_ddl())
 

@@ -216,3 +216,31 @@ def test_history_start_is_the_first_sale_day(world):
     # East's first sale is the credit-noted order of 2024-03-01 (12:00 Tokyo).
     assert refresh.history_start(cr, ids["east"], tz) == D(2024, 3, 1)
     assert refresh.history_start(cr, 424242, "UTC") is None
+
+
+def test_a_fold_refreshes_a_bounded_number_of_old_days(world):
+    """Many old days made dirty at once (a bulk edit): a fold refreshes the newest
+    ``FOLD_MAX_OLD_DAYS`` and puts the others back into the log, which later folds take."""
+    conn, ids = world
+    refresh_all(conn)
+    cr = conn.cursor()
+    east = ids["east"]
+    days = [D(2024, 3, 1) + datetime.timedelta(days=i) for i in range(10)]
+    cr.execute("DELETE FROM perf_agg_dirty")
+    cr.execute(
+        "INSERT INTO perf_agg_dirty (company_id, day, source) "
+        "SELECT %s, d, 'account_move' FROM unnest(%s::date[]) AS d",
+        (east, days),
+    )
+    out = fold(cr, [east], max_age_s=0)
+    refreshed = sorted(d for s in out["stats"] if s["date_to"] < TODAY for d in (s["date_from"],))
+    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 7
+    assert refreshed and refreshed[0] == days[3]
+    cr.execute("SELECT day, source FROM perf_agg_dirty WHERE company_id = %s ORDER BY day", (east,))
+    assert cr.fetchall() == [(d, "deferred") for d in days[:3]]
+    out = fold(cr, [east], max_age_s=0)
+    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 3
+    cr.execute("SELECT count(*) FROM perf_agg_dirty WHERE company_id = %s", (east,))
+    assert cr.fetchone()[0] == 0
+    assert_matches_oracle(cr)
+    conn.rollback()
