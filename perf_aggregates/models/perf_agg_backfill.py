@@ -129,8 +129,10 @@ class PerfAggBackfill(models.Model):
     @api.model
     def _history_range(self, company_ids=None):
         """``(first, last)``: from the earliest day with sales of any of the companies (all
-        by default) to the latest of their local yesterdays; None when there is nothing to
-        aggregate (no sales, or sales of today only: today is read live)."""
+        by default) to the latest of their local yesterdays (never after the day a job may
+        end on, ``perf.agg.refresher._check_range``: a company a day ahead of the user's
+        zone has its last day folded with today's); None when there is nothing to aggregate
+        (no sales, or sales of today only: today is read live)."""
         self.env.flush_all()
         cr = self.env.cr
         company_ids = company_ids or self.env["perf.agg.refresher"]._company_ids()
@@ -143,7 +145,7 @@ class PerfAggBackfill(models.Model):
                 ends.append(yesterday)
         if not starts:
             return None
-        return min(starts), max(ends)
+        return min(starts), min(max(ends), fields.Date.context_today(self))
 
     @api.model
     def _queue_history(self, company_ids=None):
