@@ -110,14 +110,12 @@ def _days(a, b):
 
 
 def _window_plan(ranges, a, b):
-    """The window ending at the watermark closest to ``[a, b]`` (``b`` at most the
-    watermark): ``(name, days to add, days to take away)`` or None when none is close."""
+    """The window closest to ``[a, b]``: ``(name, ranges to add, ranges to take away)``, or
+    None when every window is more than :data:`WINDOW_MAX_CORRECTION_DAYS` days away."""
     best = None
     for name, (w1, w2) in sorted(ranges.items()):
-        add = [(a, min(b, w1 - _ONE))] if a < w1 else []
-        sub = [(w1, min(a - _ONE, w2))] if w1 < a else []
-        if b < w2:
-            sub.append((max(b + _ONE, w1), w2))
+        add = [r for r in ((a, min(b, w1 - _ONE)), (max(a, w2 + _ONE), b)) if r[0] <= r[1]]
+        sub = [r for r in ((w1, min(w2, a - _ONE)), (max(w1, b + _ONE), w2)) if r[0] <= r[1]]
         cost = sum(_days(*r) for r in add + sub)
         if best is None or cost < best[0]:
             best = (cost, name, add, sub)
@@ -305,6 +303,9 @@ def _run(cr, pieces, factors, limit):
         order=order,
     )
     companies = sorted(factors or ())
+    # A few thousand rows: parallel workers cost more to start than they save (this is a
+    # transaction-level setting; outside a transaction it does nothing).
+    cr.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     cr.execute(
         query,
         {"fc": companies, "ff": [Decimal(str(factors[c])) for c in companies]},
