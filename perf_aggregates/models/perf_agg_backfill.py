@@ -40,19 +40,6 @@ UNFINISHED = ("pending", "running", "failed")
 _ONE_DAY = datetime.timedelta(days=1)
 
 
-def chunks_newest_first(date_from, date_to, chunk_days):
-    """``[(first, last), ...]``: chunks of at most ``chunk_days`` days covering the range,
-    from ``date_to`` backwards (the oldest chunk may be shorter)."""
-    if chunk_days < 1:
-        raise refresh.RefreshError("chunk size must be at least one day")
-    out, last = [], date_to
-    while last >= date_from:
-        first = max(last - datetime.timedelta(days=chunk_days - 1), date_from)
-        out.append((first, last))
-        last = first - _ONE_DAY
-    return out
-
-
 class PerfAggBackfill(models.Model):
     _name = "perf.agg.backfill"
     _description = "Aggregate Backfill"
@@ -209,7 +196,8 @@ class PerfAggBackfill(models.Model):
             tzs = sources.company_timezones(self.env.cr, company_ids)
             todays = {cid: refresh.local_today(self.env.cr, tz) for cid, tz in tzs.items()}
             end = job.next_date or job.date_to
-            chunks = chunks_newest_first(job.date_from, end, job.chunk_days)
+            # Newest first: the engine's chunks (never across the end of a month), reversed.
+            chunks = list(reversed(refresh.backfill_chunks(job.date_from, end, job.chunk_days)))
             for index, (first, last) in enumerate(chunks):
                 # The job's last chunk rebuilds the rolling windows, over the whole history.
                 windows = index == len(chunks) - 1

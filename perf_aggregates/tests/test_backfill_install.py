@@ -10,8 +10,9 @@ import datetime
 
 from odoo.tests import tagged
 
+from ..engine import refresh
 from ..hooks import post_init_hook
-from ..models.perf_agg_backfill import UNFINISHED, chunks_newest_first
+from ..models.perf_agg_backfill import UNFINISHED
 from .common import AggregatesCase
 
 D = datetime.date
@@ -20,12 +21,13 @@ DAY = datetime.timedelta(days=1)
 #: The test company's orders (UTC; Tokyo is UTC+9 all year, so the local day is the same):
 #: (when, qty, unit price). The first one is the start of the history.
 ORDERS = (
-    ("2019-05-10 03:00:00", 2, 10.25),
-    ("2020-01-15 03:00:00", 1, 99.99),
-    ("2021-07-01 03:00:00", 3, 33.33),
+    ("2025-01-10 03:00:00", 2, 10.25),
+    ("2025-04-15 03:00:00", 1, 99.99),
+    ("2025-08-01 03:00:00", 3, 33.33),
 )
 EXPECTED_REVENUE = 220.48
-#: The backfill chunk of these tests (the setting): a few chunks over the years above.
+#: The backfill chunk of these tests (the setting): longer than a month, so every chunk is
+#: one calendar month (chunks never cross the end of a month).
 CHUNK_DAYS = 300
 #: Where a failed unit of work is logged.
 REFRESHER_LOGGER = "odoo.addons.perf_aggregates.models.perf_agg_refresher"
@@ -46,7 +48,7 @@ class TestBackfillInstall(AggregatesCase):
     def make_history(self):
         for when, qty, price in ORDERS:
             self.make_order(self.company_a, when, qty, price)
-        cancelled = self.make_order(self.company_a, "2020-06-01 03:00:00", 5, 1000)
+        cancelled = self.make_order(self.company_a, "2025-06-01 03:00:00", 5, 1000)
         cancelled._action_cancel()
 
     def state_row(self, company):
@@ -79,18 +81,6 @@ class TestBackfillInstall(AggregatesCase):
     def triggers(self):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
 
-    def test_chunks_go_newest_first_without_gap(self):
-        chunks = chunks_newest_first(D(2024, 1, 1), D(2024, 3, 5), 31)
-        self.assertEqual(
-            chunks,
-            [
-                (D(2024, 2, 4), D(2024, 3, 5)),
-                (D(2024, 1, 4), D(2024, 2, 3)),
-                (D(2024, 1, 1), D(2024, 1, 3)),
-            ],
-        )
-        self.assertEqual(chunks_newest_first(D(2024, 1, 2), D(2024, 1, 1), 31), [])
-
     def test_install_queues_history_then_backfill_newest_first_and_resume(self):
         self.make_history()
         triggers_before = self.triggers()
@@ -99,7 +89,7 @@ class TestBackfillInstall(AggregatesCase):
         # One job over the whole history, for the cron to run soon; nothing refreshed yet.
         self.assertEqual(len(job), 1)
         self.assertEqual((job.origin, job.state), ("install", "pending"))
-        self.assertEqual((job.date_from, job.date_to), (D(2019, 5, 10), yesterday))
+        self.assertEqual((job.date_from, job.date_to), (D(2025, 1, 10), yesterday))
         self.assertEqual(job.company_ids, self.company_a)
         self.assertEqual(job.chunk_days, CHUNK_DAYS)
         self.assertEqual(job.progress, 0.0)
@@ -113,18 +103,18 @@ class TestBackfillInstall(AggregatesCase):
         # One chunk per call (a budget of 0 s): the newest chunk first, ending yesterday.
         job._process(0)
         self.assertEqual(job.state, "running")
-        self.assertEqual(job.next_date, yesterday - CHUNK_DAYS * DAY)
+        self.assertEqual(job.next_date, yesterday.replace(day=1) - DAY)
         self.assertEqual(self.state_row(self.company_a), (job.next_date + DAY, yesterday))
-        self.assertFalse(self.daily(self.company_a, D(2021, 7, 1)))
+        self.assertFalse(self.daily(self.company_a, D(2025, 8, 1)))
         self.assertIsNone(self.windows_as_of(self.company_a), "windows wait for the last chunk")
         progress = [job.progress]
         self.assertGreater(progress[0], 0.0)
 
-        # A chunk that fails (a real constraint violation on the day of the 2020 order) marks
+        # A chunk that fails (a real constraint violation on the day of the April order) marks
         # the job failed with the error and keeps its progress; the cron leaves it alone.
         self.env.cr.execute(
             "ALTER TABLE perf_sales_daily ADD CONSTRAINT perf_test_refuse_day "
-            "CHECK (date <> '2020-01-15') NOT VALID"
+            "CHECK (date <> '2025-04-15') NOT VALID"
         )
         with self.assertLogs(REFRESHER_LOGGER, "ERROR") as logged:
             while job.state == "running":
@@ -132,7 +122,8 @@ class TestBackfillInstall(AggregatesCase):
                 job._process(0)
                 if job.state == "running":
                     progress.append(job.progress)
-                    self.assertEqual(job.next_date, before - CHUNK_DAYS * DAY)
+                    # One calendar month further back.
+                    self.assertEqual(job.next_date, before.replace(day=1) - DAY)
                     # The coverage grows backwards, without a gap, up to yesterday.
                     self.assertEqual(
                         self.state_row(self.company_a), (job.next_date + DAY, yesterday)
@@ -140,10 +131,10 @@ class TestBackfillInstall(AggregatesCase):
         self.assertIn("backfill run failed", logged.output[0])
         self.assertEqual(job.state, "failed")
         self.assertIn("perf_test_refuse_day", job.last_error)
-        self.assertLess(job.next_date, D(2021, 7, 1))
-        self.assertGreaterEqual(job.next_date, D(2020, 1, 15))
-        self.assertEqual(self.daily(self.company_a, D(2021, 7, 1)).revenue, 99.99)
-        self.assertFalse(self.daily(self.company_a, D(2020, 1, 15)))
+        self.assertLess(job.next_date, D(2025, 8, 1))
+        self.assertGreaterEqual(job.next_date, D(2025, 4, 15))
+        self.assertEqual(self.daily(self.company_a, D(2025, 8, 1)).revenue, 99.99)
+        self.assertFalse(self.daily(self.company_a, D(2025, 4, 15)))
         stopped_at = job.next_date
         self.assertEqual(self.state_row(self.company_a), (stopped_at + DAY, yesterday))
         # Meanwhile the tools read the days not aggregated yet from the orders, and say so.
@@ -160,7 +151,7 @@ class TestBackfillInstall(AggregatesCase):
         # Resumed once the fault is gone: it continues where it stopped and ends done.
         self.env.cr.execute("ALTER TABLE perf_sales_daily DROP CONSTRAINT perf_test_refuse_day")
         job.action_start()
-        for _i in range(len(chunks_newest_first(job.date_from, job.date_to, CHUNK_DAYS))):
+        for _i in range(len(refresh.backfill_chunks(job.date_from, job.date_to, CHUNK_DAYS))):
             if job.state != "running":
                 break
             job._process(0)
@@ -168,19 +159,20 @@ class TestBackfillInstall(AggregatesCase):
         self.assertEqual(job.progress, 100.0)
         self.assertFalse(job.last_error)
         self.assertEqual(progress, sorted(set(progress)), "progress only grows")
-        self.assertEqual(self.daily(self.company_a, D(2019, 5, 10)).revenue, 20.5)
-        self.assertEqual(self.daily(self.company_a, D(2020, 1, 15)).revenue, 99.99)
+        self.assertEqual(self.daily(self.company_a, D(2025, 1, 10)).revenue, 20.5)
+        self.assertEqual(self.daily(self.company_a, D(2025, 4, 15)).revenue, 99.99)
         self.assertTrue(
             self.Backfill._coverage_info(self.company_a.ids)[self.company_a.id]["complete"]
         )
         self.assertEqual(self.Backfill._history_banner_html(self.company_a.ids), "")
 
-        self.assertEqual(self.state_row(self.company_a), (job.date_from, yesterday))
+        # From the company's first sale: aggregated from the beginning.
+        self.assertEqual(self.state_row(self.company_a), (None, yesterday))
         self.assertEqual(self.windows_as_of(self.company_a), yesterday, "rebuilt at the end")
 
         # The whole history, to the cent, as Odoo's own report says, from the aggregates.
         revenue, meta = self.tool_revenue(job.date_from, yesterday)
-        self.assertEqual(self.aggregated_meta(meta), [str(job.date_from), str(yesterday)])
+        self.assertEqual(self.aggregated_meta(meta), [None, str(yesterday)])
         self.assertEqual(meta["live_ranges"], [])
         report = (
             self.env["sale.report"]
@@ -189,7 +181,7 @@ class TestBackfillInstall(AggregatesCase):
                 [
                     ("company_id", "=", self.company_a.id),
                     ("state", "=", "sale"),
-                    ("date", ">=", "2019-01-01"),
+                    ("date", ">=", "2024-12-01"),
                     ("date", "<", str(yesterday + DAY)),
                 ],
                 ["price_subtotal:sum"],
@@ -259,7 +251,7 @@ class TestBackfillInstall(AggregatesCase):
         self.assertEqual(len(new), 1)
         self.assertEqual((new.origin, new.state), ("install", "pending"))
         self.assertFalse(new.company_ids, "every company")
-        self.assertLessEqual(new.date_from, D(2019, 5, 10))
+        self.assertLessEqual(new.date_from, D(2025, 1, 10))
         self.env.flush_all()
         self.env.cr.execute("SELECT count(*) FROM perf_agg_run")
         self.assertEqual(self.env.cr.fetchone()[0], runs, "the install refreshes nothing")
