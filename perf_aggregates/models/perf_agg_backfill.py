@@ -269,8 +269,9 @@ class PerfAggBackfill(models.Model):
                           "job": None or {"id", "name", "state", "origin", "progress",
                                           "date_from", "date_to", "next_date", "error"}}}
 
-        ``aggregated_from`` None with an ``aggregated_through`` means from the beginning;
-        both None: nothing aggregated yet. ``complete``: no backfill of the company is
+        ``aggregated_from`` None with an ``aggregated_through`` means from the beginning
+        (the company's first sale); both None: nothing aggregated yet. ``complete``: the
+        history is aggregated from the beginning, or no backfill of the company is
         unfinished (pending, running or failed). Read as superuser: every user may be told
         what the figures cover, the jobs themselves stay a manager's.
         """
@@ -297,7 +298,7 @@ class PerfAggBackfill(models.Model):
                 "company": company.name,
                 "aggregated_from": start,
                 "aggregated_through": through,
-                "complete": not job,
+                "complete": not job or (through is not None and start is None),
                 "job": job
                 and {
                     "id": job.id,
@@ -326,7 +327,7 @@ class PerfAggBackfill(models.Model):
             if info["aggregated_through"]:
                 covered = _(
                     "aggregated from %(start)s to %(end)s",
-                    start=info["aggregated_from"] or job["date_from"],
+                    start=info["aggregated_from"],
                     end=info["aggregated_through"],
                 )
             else:

@@ -240,6 +240,21 @@ class TestBackfillInstall(AggregatesCase):
         self.assertIsNone(info["job"])
         self.assertEqual(self.Backfill._history_banner_html(self.company_b.ids), "")
 
+    def test_aggregated_from_the_first_sale_is_complete(self):
+        """A company the nightly run already aggregated from its first sale is not said to
+        be backfilling, even while the job over every company runs."""
+        self.make_order(self.company_b, "2025-03-01 20:00:00", 1, 12.5)
+        job = self.Backfill._queue_history(self.company_b.ids)
+        info = self.Backfill._coverage_info(self.company_b.ids)[self.company_b.id]
+        self.assertEqual((info["complete"], info["job"]["id"]), (False, job.id))
+        yesterday = self.local_today(self.company_b) - DAY
+        self.refresher.refresh_range(D(2025, 2, 1), yesterday, company_ids=self.company_b.ids)
+        info = self.Backfill._coverage_info(self.company_b.ids)[self.company_b.id]
+        self.assertEqual((info["aggregated_from"], info["aggregated_through"]), (None, yesterday))
+        self.assertTrue(info["complete"])
+        self.assertEqual(job.state, "pending")
+        self.assertEqual(self.Backfill._history_banner_html(self.company_b.ids), "")
+
     def test_post_init_hook_queues_without_refreshing(self):
         self.make_history()
         self.env.flush_all()
