@@ -19,6 +19,11 @@
         "views/res_config_settings_views.xml",
         "views/perf_aggregates_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "perf_aggregates/static/tests/tours/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

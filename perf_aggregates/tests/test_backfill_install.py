@@ -7,8 +7,9 @@ coverage questions below are about what this test queued.
 """
 
 import datetime
+import unittest
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import refresh
 from ..hooks import post_init_hook
@@ -270,3 +271,45 @@ class TestBackfillInstall(AggregatesCase):
         self.env.flush_all()
         self.env.cr.execute("SELECT count(*) FROM perf_agg_run")
         self.assertEqual(self.env.cr.fetchone()[0], runs, "the install refreshes nothing")
+
+
+@tagged("post_install", "-at_install")
+class TestBackfillBannerTour(HttpCase):
+    def test_banner_in_the_browser(self):
+        """A salesman opening Sales Analytics (fast) sees, above the pivot, graph and list
+        views, that the history of their company is still being aggregated."""
+        env = self.env
+        env["perf.agg.backfill"].search([("state", "in", UNFINISHED)]).write({"state": "done"})
+        company = env["res.company"].create({"name": "Perf Banner Co"})
+        user = new_test_user(
+            env,
+            login="perf_banner_sales",
+            groups="sales_team.group_sale_salesman,perf_core.perf_core_group_user",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+        product = env["product.product"].create({"name": "Banner Shirt", "list_price": 5.0})
+        partner = env["res.partner"].create({"name": "Banner Customer"})
+        order = (
+            env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
+                }
+            )
+        )
+        order.action_confirm()
+        order.date_order = "2025-02-03 12:00:00"
+        job = env["perf.agg.backfill"]._queue_history(company.ids)
+        self.assertEqual(job.state, "pending")
+        try:
+            self.start_tour(
+                "/web#action=perf_aggregates.perf_sales_daily_action",
+                "perf_aggregates_history_banner",
+                login=user.login,
+            )
+        except unittest.SkipTest as skipped:  # a browser test that did not run is a failure
+            self.fail(f"the browser did not run: {skipped}")
