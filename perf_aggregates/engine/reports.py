@@ -97,7 +97,7 @@ _PIECE = sql.SQL(
 )
 _WINDOW_PIECE = sql.SQL(
     "SELECT product_tmpl_id, {cols}, company_id FROM perf_sales_window_template "
-    "WHERE company_id = %(company)s AND window_name = %(window)s{ch}"
+    "WHERE company_id = %(company)s AND window_name = %(window)s AND channel = %(channel)s"
 )
 
 
@@ -148,8 +148,9 @@ class _Pieces:
 
     def window(self, company, name):
         self.used.add("perf_sales_window_template")
-        query = _WINDOW_PIECE.format(cols=_cols(""), ch=_channel_sql(self.channel))
-        params = {"company": company, "window": name, "channel": self.channel}
+        query = _WINDOW_PIECE.format(cols=_cols(""))
+        # Every channel: the window's own ``all`` rows.
+        params = {"company": company, "window": name, "channel": self.channel or "all"}
         self.parts.append(self.cr.mogrify(query, params))
 
     def aggregated(self, company, state, a, b):

@@ -445,6 +445,18 @@ class _Run:
             {"t": table},
         )
 
+    def _ids_in_date_order(self, plan, base):
+        """Number a plan's orders by date (ties by index ``g``), from the reserved ``base``:
+        a shop's orders reach the table in time order, so one day's orders share heap pages
+        and index ranges as in a real database (numbering them by ``g`` would scatter each
+        day over the whole table)."""
+        self.q(
+            sql.SQL(
+                "UPDATE {plan} o SET id = n.id FROM (SELECT g, %({base})s + row_number() "
+                "OVER (ORDER BY date_order, g) - 1 AS id FROM {plan}) n WHERE n.g = o.g"
+            ).format(plan=sql.Identifier(plan), base=sql.SQL(base))
+        )
+
     def temp(self, name, select, **params):
         """(Re)create the temporary table ``name`` from ``select`` and analyse it (temporary
         tables are never analysed automatically, and the joins need row estimates)."""
@@ -1286,7 +1298,7 @@ class _Run:
         self.temp(
             "perf_gen_so",
             f"""
-            SELECT g, %(sob)s + g - 1 AS id, c.rn AS crn, c.company_id, c.user_id,
+            SELECT g, NULL::integer AS id, c.rn AS crn, c.company_id, c.user_id,
                    c.warehouse_id, p.id AS partner_id, x.foreign,
                    CASE WHEN x.foreign THEN c.foreign_currency_id ELSE c.currency_id END
                        AS currency_id,
@@ -1313,6 +1325,7 @@ class _Run:
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
             """,
         )
+        self._ids_in_date_order("perf_gen_so", "sob")
         self.q(
             """
             UPDATE perf_gen_so o SET currency_rate = f.rate / k.rate
@@ -1566,7 +1579,7 @@ class _Run:
         self.temp(
             "perf_gen_pos",
             f"""
-            SELECT g, %(pob)s + g - 1 AS id, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
+            SELECT g, NULL::integer AS id, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
                    c.user_id, c.cur_dp AS dp, c.cur_usd AS usd,
                    %(psb)s + (c.pos_rn - 1) * %(days)s + x.d AS session_id,
                    date_trunc('second', ((%(start)s::date + x.d)::timestamp + interval '9 hours'
@@ -1592,6 +1605,7 @@ class _Run:
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
             """,
         )
+        self._ids_in_date_order("perf_gen_pos", "pob")
         self.cr.execute("CREATE INDEX ON perf_gen_pos (pos_rn, date_order)")
         # A refund refunds one of the ten latest earlier sales of the same shop (not always
         # the latest, so two refunds rarely hit the same sale); none earlier: it is a sale.
@@ -1662,11 +1676,13 @@ class _Run:
                    l.product_id, -l.qty, l.price_unit, l.discount, -l.price_subtotal,
                    -l.price_subtotal_incl, -l.total_cost, l.is_total_cost_computed, l.id
               FROM perf_gen_pos r
+              JOIN perf_gen_pos orig ON orig.g = r.orig_g
               JOIN (SELECT ol.*, row_number() OVER (PARTITION BY ol.order_id ORDER BY ol.id) AS n
                       FROM pos_order_line ol
-                     WHERE ol.order_id IN (SELECT %(pob)s + orig_g - 1 FROM perf_gen_pos
-                                            WHERE refund)) l
-                ON l.order_id = %(pob)s + r.orig_g - 1 AND (r.all_lines OR l.n = 1)
+                     WHERE ol.order_id IN (SELECT o.id FROM perf_gen_pos f
+                                             JOIN perf_gen_pos o ON o.g = f.orig_g
+                                            WHERE f.refund)) l
+                ON l.order_id = orig.id AND (r.all_lines OR l.n = 1)
              WHERE r.refund
              ORDER BY r.id, l.id
             """,
