@@ -392,7 +392,8 @@ DELETE FROM perf_sales_month_template
  WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s
    AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_sales_window_template
- WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+ WHERE company_id = %(company)s AND window_name = ANY(%(names)s)
+   AND channel = ANY(%(channels)s) AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_agg_delta WHERE xact = txid_current();
 """
 )
@@ -433,6 +434,7 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 #: The measures the windows keep (those the reports read); the others stay at their default.
 #: Each window has a row per channel and one for every channel (``all``), read alone.
 WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
+WINDOW_CHANNELS = ["online", "pos", "all"]
 _WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
 
 # One pass over the base rows: each row falls in one segment between consecutive window
@@ -554,6 +556,7 @@ def refresh_range(
                 "names": names,
                 "firsts": [ranges[n][0] for n in names],
                 "lasts": [ranges[n][1] for n in names],
+                "channels": WINDOW_CHANNELS,
                 "tmpls": sorted(touched),
             },
         )
@@ -698,6 +701,9 @@ def refresh_windows(cr, company_id, as_of, templates=None):
             "tmpls": list(templates or ()),
         },
     )
+    if not only:
+        # The table was replaced for the company: plans need its new statistics.
+        cr.execute("ANALYZE perf_sales_window_template")
 
 
 # ----------------------------------------------------------------------------------------------
