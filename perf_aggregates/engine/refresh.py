@@ -214,11 +214,14 @@ def _fold_sql(lines, tdims):
         agg (day, product_tmpl_id, channel, {columns}) AS MATERIALIZED (
             SELECT day, product_tmpl_id, channel, {from_lines}
               FROM kept GROUP BY day, product_tmpl_id, channel),
+        old AS MATERIALIZED (
+            SELECT * FROM perf_sales_daily
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
         changed AS MATERIALIZED (
             SELECT a.* FROM agg a
-              LEFT JOIN perf_sales_daily o
-                ON o.company_id = %(company)s AND o.date = a.day
-               AND o.product_tmpl_id = a.product_tmpl_id AND o.channel = a.channel
+              LEFT JOIN old o
+                ON o.date = a.day AND o.product_tmpl_id = a.product_tmpl_id
+               AND o.channel = a.channel
              WHERE o.id IS NULL OR ({old}) IS DISTINCT FROM ({new})),
         tdims AS MATERIALIZED ({tdims}),
         up AS (
@@ -231,10 +234,10 @@ def _fold_sql(lines, tdims):
             RETURNING d.product_tmpl_id),
         gone AS (
             DELETE FROM perf_sales_daily d
-             WHERE d.company_id = %(company)s AND d.date BETWEEN %(d1)s AND %(d2)s
-               AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.day = d.date
-                                  AND a.product_tmpl_id = d.product_tmpl_id
-                                  AND a.channel = d.channel)
+             WHERE d.id IN (SELECT o.id FROM old o LEFT JOIN agg a
+                              ON a.day = o.date AND a.product_tmpl_id = o.product_tmpl_id
+                             AND a.channel = o.channel
+                             WHERE a.day IS NULL)
             RETURNING d.product_tmpl_id),
         del_total AS (
             DELETE FROM perf_sales_day_total
