@@ -151,14 +151,30 @@ _MEASURES = sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES))
 _DIMS = sql.SQL(", ").join(map(sql.Identifier, schema.DIMENSION_NAMES))
 
 
-def _daily_sql(lines, tdims):
-    """The per-template insert, written plainly (GROUP BY the key, dims joined after)."""
+# With whole months on or before the watermark, the month x template rows come from the
+# same statement's base rows (a backfill chunk is a calendar month: no second read).
+_MONTHS_FROM_AGG = sql.SQL(
+    """,
+        ins_month AS (
+            INSERT INTO perf_sales_month_template
+                   (company_id, month, channel, product_tmpl_id, categ_l1_id, {measures})
+            SELECT %(company)s, date_trunc('month', a.day)::date, a.channel, a.product_tmpl_id,
+                   min(t.categ_l1_id), {from_rows}
+              FROM agg a LEFT JOIN tdims t ON t.product_tmpl_id = a.product_tmpl_id
+             GROUP BY 2, 3, 4
+            RETURNING 1)"""
+)
+
+
+def _daily_sql(lines, tdims, months=False):
+    """The per-template insert, written plainly (GROUP BY the key, dims joined after);
+    ``months``: also the month x template rows (:data:`_MONTHS_FROM_AGG`)."""
     return sql.SQL(
         """
         WITH lines AS MATERIALIZED ({lines}),
         kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL),
         tdims AS MATERIALIZED ({tdims}),
-        agg AS (
+        agg (day, product_tmpl_id, channel, {measures}) AS MATERIALIZED (
             SELECT day, product_tmpl_id, channel, {from_lines}
               FROM kept GROUP BY day, product_tmpl_id, channel),
         ins_daily AS (
@@ -178,7 +194,7 @@ def _daily_sql(lines, tdims):
             SELECT k.day, k.channel, t.categ_l1_id, t.categ_l2_id, {from_lines}, %(company)s
               FROM kept k LEFT JOIN tdims t ON t.product_tmpl_id = k.product_tmpl_id
              GROUP BY k.day, k.channel, t.categ_l1_id, t.categ_l2_id
-            RETURNING 1)
+            RETURNING 1){months}
         SELECT (SELECT count(*) FROM ins_daily),
                (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
                count(*), count(*) FILTER (WHERE no_product),
@@ -193,6 +209,9 @@ def _daily_sql(lines, tdims):
         dims=_DIMS,
         measures=_MEASURES,
         from_lines=_FROM_LINES,
+        months=_MONTHS_FROM_AGG.format(measures=_MEASURES, from_rows=_FROM_ROWS)
+        if months
+        else sql.SQL(""),
     )
 
 
@@ -509,7 +528,16 @@ def refresh_range(
         and date_to <= before[0]
         and before[1] == before[0]
     )
-    stats = _replace_days(cr, company_id, date_from, date_to, config, tz, keep=by_difference)
+    whole_months = (
+        not by_difference
+        and date_from.day == 1
+        and (date_to + datetime.timedelta(days=1)).day == 1
+        and before[0] is not None
+        and date_to <= before[0]
+    )
+    stats = _replace_days(
+        cr, company_id, date_from, date_to, config, tz, keep=by_difference, months=whole_months
+    )
     touched = stats.pop("touched")
     only = days <= TOUCHED_MAX_DAYS
     # The coverage and the watermark (the last complete local day: today never is) move
@@ -565,7 +593,7 @@ def refresh_range(
         )
         stats.update(day_count=days, duration_ms=(time.perf_counter() - begin) * 1000.0)
         return stats
-    if touched or not only:
+    if not whole_months and (touched or not only):
         cr.execute(
             _MONTH_TEMPLATE.format(
                 measures=_MEASURES,
@@ -622,11 +650,13 @@ RETURNING aggregated_through, windows_as_of
 """
 
 
-def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
+def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False, months=False):
     """Replace the day-grain rows (base, day x channel, day x category) of local days
     ``date_from``..``date_to`` from the source lines; the statistics include ``touched``,
     the templates whose rows were replaced (old or new). ``keep``: the old base rows
-    (negated) and the new ones go to ``perf_agg_delta``. The caller holds the lock."""
+    (negated) and the new ones go to ``perf_agg_delta``. ``months``: the range is whole
+    months on or before the watermark, their month x template rows are written too. The
+    caller holds the lock."""
     features = sources.Features(cr)
     params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
     tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
@@ -638,7 +668,13 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
     touched = set(cr.fetchone()[0])
     for table in ("perf_sales_day_total", "perf_sales_day_categ"):
         cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
-    cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
+    if months:
+        cr.execute(
+            "DELETE FROM perf_sales_month_template WHERE company_id = %(company)s "
+            "AND month BETWEEN date_trunc('month', %(d1)s::date) AND %(d2)s",
+            params,
+        )
+    cr.execute(_daily_sql(sources.lines_sql(features), tdims, months=months), params)
     daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
     touched.update(added)
     if keep:
