@@ -102,18 +102,16 @@ def day_ranges(days):
 
 def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
     """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range,
-    never across the end of a month: each chunk rebuilds the month rollups of its own month
-    only (a chunk over two months would rebuild both, and each month twice)."""
+    cut at month ends: a chunk is as many whole calendar months as fit (it then writes their
+    month rollups from its own rows, each month once), or a part of one month."""
     if chunk_days < 1:
         raise RefreshError("chunk size must be at least one day")
     out, day = [], date_from
     while day <= date_to:
-        month_end = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-        last = min(
-            day + datetime.timedelta(days=chunk_days - 1),
-            month_end - datetime.timedelta(days=1),
-            date_to,
-        )
+        limit = min(day + datetime.timedelta(days=chunk_days - 1), date_to)
+        after = limit + datetime.timedelta(days=1)
+        month_end = limit if after.day == 1 else limit.replace(day=1) - datetime.timedelta(days=1)
+        last = month_end if month_end >= day else limit
         out.append((day, last))
         day = last + datetime.timedelta(days=1)
     return out
