@@ -1,1 +1,7 @@
-from . import test_aggregates, test_cron_schedule, test_settings_and_security, test_views
+from . import (
+    test_aggregates,
+    test_cron_schedule,
+    test_freshness,
+    test_settings_and_security,
+    test_views,
+)
