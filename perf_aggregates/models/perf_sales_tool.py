@@ -9,11 +9,11 @@ a tool: only models named ``perf.tool.*`` are listed and run by ``perf.tool.runn
 
 Freshness: a sales tool may lag behind the orders by the ``live_refresh_s`` setting (its
 staleness ``s``, default 60 s). Its cache key holds the aggregates' generations and a
-freshness epoch, not the writes to the source tables (``_tool_live_tables``); on a miss it
-first folds today's writes into the aggregates when the last fold is older than ``s / 2``
-(never waiting for a running refresh), so every answer is at most ``s`` behind, and
-``meta["exact_as_of"]`` says as of when it is exact. ``s = 0``: exact, the days not yet
-aggregated are read from the source tables, and every write to them invalidates.
+freshness epoch, not the writes to the source tables (``_tool_live_tables``). Before the key
+is read, today's writes are folded into the aggregates when the last fold is older than
+``s / 2`` (never waiting for a running refresh), so every answer is at most ``s`` behind, and
+``meta["exact_as_of"]`` says as of when it is exact. ``s = 0``: the days after the watermark
+are read from the source tables, and every write to them invalidates.
 """
 
 from odoo import _, api, models
@@ -169,7 +169,8 @@ class PerfSalesTool(models.AbstractModel):
 
         ``exact_now`` (``refresh=True``) folds now, whatever the fold's age (dirty days on
         or before the watermark included), and reads the days after the watermark from the
-        source tables: exact even when another refresh holds the lock."""
+        source tables, so those stay exact even when another refresh holds the lock (then
+        ``meta`` says ``busy``)."""
         staleness = self._tool_staleness_s()
         meta = {"max_staleness_s": staleness}
         if not staleness and not exact_now:

@@ -201,6 +201,20 @@ class TestFreshness(AggregatesCase):
             self.refresher._read_committed(cr)
             cr.execute("SHOW transaction_isolation")
             self.assertEqual(cr.fetchone()[0], "repeatable read")
+        # Every unit (manual, nightly, backfill) asks for it before its first statement.
+        Refresher = type(self.refresher)
+        seen = []
+
+        def work(cr):
+            seen.append(cr)
+            return []
+
+        with patch.object(
+            Refresher, "_read_committed", autospec=True, side_effect=Refresher._read_committed
+        ) as spy:
+            self.refresher._run_unit("manual", self.company_a.id, work)
+        self.assertEqual(spy.call_count, 1)
+        self.assertIs(spy.call_args.args[1], seen[0])
 
     def test_a_refresh_holding_the_lock_is_not_waited_for(self):
         # No self.sell(): this transaction must not hold the refresh lock before another one
