@@ -95,12 +95,19 @@ def day_ranges(days):
 
 
 def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
-    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range."""
+    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range,
+    never across the end of a month: each chunk rebuilds the month rollups of its own month
+    only (a chunk over two months would rebuild both, and each month twice)."""
     if chunk_days < 1:
         raise RefreshError("chunk size must be at least one day")
     out, day = [], date_from
     while day <= date_to:
-        last = min(day + datetime.timedelta(days=chunk_days - 1), date_to)
+        month_end = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        last = min(
+            day + datetime.timedelta(days=chunk_days - 1),
+            month_end - datetime.timedelta(days=1),
+            date_to,
+        )
         out.append((day, last))
         day = last + datetime.timedelta(days=1)
     return out
@@ -183,6 +190,116 @@ def _daily_sql(lines, tdims):
     )
 
 
+def _fold_sql(lines, tdims):
+    """Days after the watermark brought up to the source lines, writing what changed only:
+    base rows whose measures differ are upserted (dimensions looked up for those templates
+    only), base rows whose key has no line any more are deleted, and the small day x channel
+    and day x category rows are replaced."""
+    measures = [sql.Identifier(m) for m in schema.MEASURE_NAMES]
+    columns = sql.SQL(", ").join(measures)
+
+    def prefixed(alias):
+        return sql.SQL(", ").join(sql.SQL(alias + ".") + m for m in measures)
+
+    return sql.SQL(
+        """
+        WITH lines AS MATERIALIZED ({lines}),
+        kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL),
+        agg (day, product_tmpl_id, channel, {columns}) AS MATERIALIZED (
+            SELECT day, product_tmpl_id, channel, {from_lines}
+              FROM kept GROUP BY day, product_tmpl_id, channel),
+        changed AS MATERIALIZED (
+            SELECT a.* FROM agg a
+              LEFT JOIN perf_sales_daily o
+                ON o.company_id = %(company)s AND o.date = a.day
+               AND o.product_tmpl_id = a.product_tmpl_id AND o.channel = a.channel
+             WHERE o.id IS NULL OR ({old}) IS DISTINCT FROM ({new})),
+        tdims AS MATERIALIZED ({tdims}),
+        up AS (
+            INSERT INTO perf_sales_daily AS d
+                   (date, product_tmpl_id, channel, {columns}, company_id, {dims})
+            SELECT c.*, %(company)s, t.categ_id, t.categ_l1_id, t.categ_l2_id, t.brand,
+                   t.gender, t.age_group, t.season_code, t.season_codes
+              FROM changed c LEFT JOIN tdims t ON t.product_tmpl_id = c.product_tmpl_id
+            ON CONFLICT (company_id, date, product_tmpl_id, channel) DO UPDATE SET {replace}
+            RETURNING d.product_tmpl_id),
+        gone AS (
+            DELETE FROM perf_sales_daily d
+             WHERE d.company_id = %(company)s AND d.date BETWEEN %(d1)s AND %(d2)s
+               AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.day = d.date
+                                  AND a.product_tmpl_id = d.product_tmpl_id
+                                  AND a.channel = d.channel)
+            RETURNING d.product_tmpl_id),
+        del_total AS (
+            DELETE FROM perf_sales_day_total
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_total AS (
+            INSERT INTO perf_sales_day_total (date, channel, {columns}, company_id)
+            SELECT day, channel, {from_lines}, %(company)s FROM kept GROUP BY day, channel
+            RETURNING 1),
+        del_categ AS (
+            DELETE FROM perf_sales_day_categ
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_categ AS (
+            INSERT INTO perf_sales_day_categ
+                   (date, channel, categ_l1_id, categ_l2_id, {columns}, company_id)
+            SELECT k.day, k.channel,
+                   NULLIF(split_part(pc.parent_path, '/', 1), '')::integer,
+                   NULLIF(split_part(pc.parent_path, '/', 2), '')::integer,
+                   {from_lines}, %(company)s
+              FROM kept k
+              LEFT JOIN product_template pt ON pt.id = k.product_tmpl_id
+              LEFT JOIN product_category pc ON pc.id = pt.categ_id
+             GROUP BY 1, 2, 3, 4
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               count(*), count(*) FILTER (WHERE no_product),
+               count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
+               count(*) FILTER (WHERE bad_rate)
+          FROM lines
+        """
+    ).format(
+        lines=lines,
+        columns=columns,
+        from_lines=_FROM_LINES,
+        old=prefixed("o"),
+        new=prefixed("a"),
+        tdims=tdims,
+        dims=_DIMS,
+        replace=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+            for c in (*schema.MEASURE_NAMES, *schema.DIMENSION_NAMES)
+        ),
+    )
+
+
+def _fold_days(cr, company_id, date_from, date_to, config, tz):
+    """:func:`_fold_sql` for local days ``date_from``..``date_to`` of one company; returns
+    the run statistics (``daily_rows``: base rows written or deleted). The caller holds the
+    lock."""
+    features = sources.Features(cr)
+    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
+    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM changed)")
+    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
+    params.update(dim_params)
+    cr.execute(_fold_sql(sources.lines_sql(features), tdims), params)
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
+    return {
+        "company_id": company_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "day_count": (date_to - date_from).days + 1,
+        "row_count": daily_rows + rollup_rows,
+        "daily_rows": daily_rows,
+        "line_count": lines,
+        "lines_without_product": no_product,
+        "lines_unknown_product": unknown,
+        "lines_bad_rate": bad_rate,
+        "warnings": warnings,
+    }
+
+
 _DELETE_DAYS = sql.SQL(
     "DELETE FROM {table} WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
 )
@@ -216,11 +333,11 @@ _KEEP_NEW = sql.SQL(
 )
 
 
-def _added(table_alias="t"):
+def _added(names=schema.MEASURE_NAMES, table_alias="t"):
     """``SET`` list adding ``EXCLUDED``'s measures to the row's (a NULL margin stays NULL
     only when both are)."""
     parts = []
-    for name in schema.MEASURE_NAMES:
+    for name in names:
         col = sql.Identifier(name)
         if name == "margin":
             parts.append(
@@ -256,17 +373,18 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, mi
 {nonzero}
 ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
 INSERT INTO perf_sales_window_template AS t
-       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
-SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
+       (company_id, as_of, window_name, channel, product_tmpl_id, {wcols})
+SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {wsums}
   FROM perf_agg_delta d
   JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
     ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
  GROUP BY w.name, d.channel, d.product_tmpl_id
 {nonzero}
-ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {added};
+ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {wadded};
 DELETE FROM perf_sales_month_template
- WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+ WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s
+   AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_sales_window_template
  WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_agg_delta WHERE xact = txid_current();
@@ -306,20 +424,31 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 """
 )
 
+#: The measures the windows keep (those the reports read); the others stay at their default.
+WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
+_WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
+
+# One pass over the base rows: each row falls in one segment between consecutive window
+# bounds (``width_bucket``), the segments are summed per template, and each window is the sum
+# of the segments it spans.
 _WINDOWS = sql.SQL(
     """
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
-       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
-SELECT %(company)s, %(as_of)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
-  FROM perf_sales_daily d
-  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
-    ON d.date BETWEEN w.first AND w.last
- WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
- GROUP BY w.name, d.channel, d.product_tmpl_id;
+       (company_id, as_of, window_name, channel, product_tmpl_id, {cols})
+SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
+  FROM (SELECT width_bucket(d.date, %(bounds)s::date[]) AS seg, d.channel, d.product_tmpl_id,
+               {sum_d}
+          FROM perf_sales_daily d
+         WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
+         GROUP BY 1, 2, 3) AS p
+  JOIN unnest(%(names)s::varchar[], %(seg_from)s::integer[], %(seg_to)s::integer[])
+       AS w(name, seg_from, seg_to) ON p.seg BETWEEN w.seg_from AND w.seg_to
+ GROUP BY w.name, p.channel, p.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
+
 
 #: A range of at most this many days rebuilds only the templates it touched in the month and
 #: window rollups; a longer one (backfill chunks) rebuilds them whole.
@@ -373,12 +502,14 @@ def refresh_range(
     only = days <= TOUCHED_MAX_DAYS
     # The coverage and the watermark (the last complete local day: today never is) move
     # first: the month rollups hold the days up to the watermark only.
+    first_sale = history_start(cr, company_id, tz)
     cr.execute(
         _STATE,
         {
             "company": company_id,
             "d1": date_from,
             "through": min(date_to, today - datetime.timedelta(days=1)),
+            "whole": first_sale is None or date_from <= first_sale,
         },
     )
     through, windows_as_of = cr.fetchone()
@@ -398,11 +529,21 @@ def refresh_range(
         names = sorted(ranges)
         cr.execute(
             _APPLY_DELTA.format(
-                measures=_MEASURES, from_rows=_FROM_ROWS, nonzero=_NONZERO, added=_added()
+                measures=_MEASURES,
+                from_rows=_FROM_ROWS,
+                nonzero=_NONZERO,
+                added=_added(),
+                wcols=_WINDOW_COLS,
+                wsums=sql.SQL(", ").join(
+                    sql.SQL("sum({})").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+                ),
+                wadded=_added(WINDOW_MEASURES),
             ),
             {
                 "company": company_id,
                 "through": through,
+                "m1": _month(date_from),
+                "m2": _month(date_to),
                 "names": names,
                 "firsts": [ranges[n][0] for n in names],
                 "lasts": [ranges[n][1] for n in names],
@@ -438,19 +579,20 @@ def refresh_range(
 
 
 # The coverage moves only over a range that touches it (no gap is ever covered), the
-# watermark only forwards. NULL ``aggregated_from`` with a watermark: a row written before
-# coverage was tracked, aggregated from the beginning.
+# watermark only forwards. NULL ``aggregated_from`` with a watermark: aggregated from the
+# beginning (a range starting at or before the company's first sale; also rows written
+# before coverage was tracked).
 _STATE = """
 INSERT INTO perf_agg_state AS s (company_id, aggregated_from, aggregated_through, last_refresh_at)
 VALUES (%(company)s,
-        CASE WHEN %(d1)s::date <= %(through)s::date THEN %(d1)s::date END,
+        CASE WHEN %(d1)s::date <= %(through)s::date AND NOT %(whole)s THEN %(d1)s::date END,
         CASE WHEN %(d1)s::date <= %(through)s::date THEN %(through)s::date END,
         now() AT TIME ZONE 'UTC')
 ON CONFLICT (company_id) DO UPDATE SET
     aggregated_through = CASE
         WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_through
         WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_through
-        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+        WHEN %(d1)s::date <= s.aggregated_through + 1
             AND (s.aggregated_from IS NULL OR EXCLUDED.aggregated_through >= s.aggregated_from - 1)
             THEN GREATEST(s.aggregated_through, EXCLUDED.aggregated_through)
         ELSE s.aggregated_through END,
@@ -458,9 +600,9 @@ ON CONFLICT (company_id) DO UPDATE SET
         WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_from
         WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_from
         WHEN s.aggregated_from IS NULL THEN NULL
-        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+        WHEN %(d1)s::date <= s.aggregated_through + 1
             AND EXCLUDED.aggregated_through >= s.aggregated_from - 1
-            THEN LEAST(s.aggregated_from, EXCLUDED.aggregated_from)
+            THEN CASE WHEN %(whole)s THEN NULL ELSE LEAST(s.aggregated_from, %(d1)s::date) END
         ELSE s.aggregated_from END,
     last_refresh_at = EXCLUDED.last_refresh_at
 RETURNING aggregated_through, windows_as_of
@@ -504,16 +646,37 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
     }
 
 
+def window_segments(ranges):
+    """``(bounds, {name: (first segment, last segment)})`` for ``width_bucket``: the sorted
+    distinct window bounds, and the segments each window spans."""
+    bounds = sorted(
+        {first for first, _l in ranges.values()} | {last + _DAY for _f, last in ranges.values()}
+    )
+    index = {day: i + 1 for i, day in enumerate(bounds)}  # width_bucket is 1-based
+    return bounds, {
+        name: (index[first], index[last + _DAY] - 1) for name, (first, last) in ranges.items()
+    }
+
+
+_DAY = datetime.timedelta(days=1)
+
+
 def refresh_windows(cr, company_id, as_of, templates=None):
-    """Rebuild the windows per channel and template of one company, ending at ``as_of``: all
+    """Rebuild the windows per channel and template of one company, as of ``as_of``: all
     of them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
     only = templates is not None
     ranges = schema.window_ranges(as_of)
     names = sorted(ranges)
+    bounds, spans = window_segments(ranges)
     cr.execute(
         _WINDOWS.format(
-            measures=_MEASURES,
-            from_rows=_FROM_ROWS,
+            cols=_WINDOW_COLS,
+            sum_p=sql.SQL(", ").join(
+                sql.SQL("sum(p.{0})").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+            ),
+            sum_d=sql.SQL(", ").join(
+                sql.SQL("sum(d.{0}) AS {0}").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+            ),
             only=_ONLY if only else sql.SQL(""),
             only_d=_ONLY_D if only else sql.SQL(""),
         ),
@@ -521,9 +684,10 @@ def refresh_windows(cr, company_id, as_of, templates=None):
             "company": company_id,
             "as_of": as_of,
             "names": names,
-            "firsts": [ranges[n][0] for n in names],
-            "lasts": [ranges[n][1] for n in names],
-            "first": min(first for first, _last in ranges.values()),
+            "seg_from": [spans[n][0] for n in names],
+            "seg_to": [spans[n][1] for n in names],
+            "bounds": bounds,
+            "first": bounds[0],
             "tmpls": list(templates or ()),
         },
     )
@@ -543,7 +707,7 @@ SELECT s.company_id, s.aggregated_through, s.folded_through
 """
 
 #: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
-FOLD_MAX_OLD_DAYS = 7
+FOLD_MAX_OLD_DAYS = 3
 
 # Local days put back into the day log (``deferred``: already local, not UTC).
 _DEFER = """
@@ -597,9 +761,7 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
         first = through + datetime.timedelta(days=1)
         changed = any(d > through for d in dirty) or folded is None or folded < day
         if changed and first <= day and (day - through).days <= LIVE_MAX_DAYS:
-            stats = _replace_days(cr, cid, first, day, config, tz)
-            stats.pop("touched")
-            out["stats"].append(stats)
+            out["stats"].append(_fold_days(cr, cid, first, day, config, tz))
             cr.execute(_FOLDED, {"company": cid, "through": day})
             out["folded"].append(cid)
         elif not changed:
