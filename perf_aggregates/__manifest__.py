@@ -1,7 +1,7 @@
 {
     "name": "Performance Aggregates",
     "summary": "Nightly pre-aggregated sales and product dimensions, fast reports",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Productivity/Performance",
     "author": "perf_* toolkit contributors",
     "license": "LGPL-3",
@@ -19,6 +19,11 @@
         "views/res_config_settings_views.xml",
         "views/perf_aggregates_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "perf_aggregates/static/tests/tours/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

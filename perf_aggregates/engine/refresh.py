@@ -3,13 +3,19 @@ fold of today's writes into the day tables (:func:`fold`).
 
 :func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
 the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
-``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. A
-short range (at most :data:`TOUCHED_MAX_DAYS` days: one-day and nightly refreshes) rebuilds
-the month x template and window rows of the templates whose day rows it replaced (old or
-new) only; no other key of those rollups can change. The windows are rebuilt whole when the
-watermark moves. The
-caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears from
-its day, and an interrupted run leaves the range entirely old (nothing is committed here).
+``perf_sales_day_categ``), then the month rollups and the windows:
+
+- a few old days (at most :data:`TOUCHED_MAX_DAYS`, on or before the watermark, windows
+  built: a dirty day, a cancelled order) move the month x template rows and the windows by
+  the difference of the days' rows (old rows negated plus new rows, ``perf_agg_delta``);
+- other short ranges rebuild the month x template and window rows of the templates whose
+  day rows they replaced only (no other key of those rollups can change);
+- when the watermark moves, the windows are rebuilt whole, in one pass; a backfill chunk
+  (``windows=False``) leaves that to its last chunk.
+
+The caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears
+from its day, and an interrupted run leaves the range entirely old (nothing is committed
+here).
 
 A transaction-level advisory lock keeps two refreshes from interleaving anywhere in the
 cluster; it is released when the caller's transaction ends.
@@ -374,19 +380,20 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, mi
 ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
 INSERT INTO perf_sales_window_template AS t
        (company_id, as_of, window_name, channel, product_tmpl_id, {wcols})
-SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {wsums}
+SELECT %(company)s, %(through)s, w.name, COALESCE(d.channel, 'all'), d.product_tmpl_id, {wsums}
   FROM perf_agg_delta d
   JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
     ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
- GROUP BY w.name, d.channel, d.product_tmpl_id
+ GROUP BY GROUPING SETS ((w.name, d.channel, d.product_tmpl_id), (w.name, d.product_tmpl_id))
 {nonzero}
 ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {wadded};
 DELETE FROM perf_sales_month_template
  WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s
    AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_sales_window_template
- WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+ WHERE company_id = %(company)s AND window_name = ANY(%(names)s)
+   AND channel = ANY(%(channels)s) AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_agg_delta WHERE xact = txid_current();
 """
 )
@@ -425,7 +432,9 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 )
 
 #: The measures the windows keep (those the reports read); the others stay at their default.
+#: Each window has a row per channel and one for every channel (``all``), read alone.
 WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
+WINDOW_CHANNELS = ["online", "pos", "all"]
 _WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
 
 # One pass over the base rows: each row falls in one segment between consecutive window
@@ -436,7 +445,7 @@ _WINDOWS = sql.SQL(
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
        (company_id, as_of, window_name, channel, product_tmpl_id, {cols})
-SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
+SELECT %(company)s, %(as_of)s, w.name, COALESCE(p.channel, 'all'), p.product_tmpl_id, {sum_p}
   FROM (SELECT width_bucket(d.date, %(bounds)s::date[]) AS seg, d.channel, d.product_tmpl_id,
                {sum_d}
           FROM perf_sales_daily d
@@ -444,7 +453,7 @@ SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
          GROUP BY 1, 2, 3) AS p
   JOIN unnest(%(names)s::varchar[], %(seg_from)s::integer[], %(seg_to)s::integer[])
        AS w(name, seg_from, seg_to) ON p.seg BETWEEN w.seg_from AND w.seg_to
- GROUP BY w.name, p.channel, p.product_tmpl_id;
+ GROUP BY GROUPING SETS ((w.name, p.channel, p.product_tmpl_id), (w.name, p.product_tmpl_id));
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
@@ -547,6 +556,7 @@ def refresh_range(
                 "names": names,
                 "firsts": [ranges[n][0] for n in names],
                 "lasts": [ranges[n][1] for n in names],
+                "channels": WINDOW_CHANNELS,
                 "tmpls": sorted(touched),
             },
         )
@@ -691,6 +701,9 @@ def refresh_windows(cr, company_id, as_of, templates=None):
             "tmpls": list(templates or ()),
         },
     )
+    if not only:
+        # The table was replaced for the company: plans need its new statistics.
+        cr.execute("ANALYZE perf_sales_window_template")
 
 
 # ----------------------------------------------------------------------------------------------

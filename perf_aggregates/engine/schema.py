@@ -295,8 +295,9 @@ def window_ddl():
         );
         CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
             ON perf_sales_window_template (company_id, window_name, channel, product_tmpl_id);
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_tmpl_idx
-            ON perf_sales_window_template (company_id, product_tmpl_id);
+        -- No index by template alone: the planner, with stale statistics after a rebuild,
+        -- would pick it for a window's rows and filter a whole company.
+        DROP INDEX IF EXISTS perf_sales_window_template_tmpl_idx;
         """
     ).format(measures=_measures_ddl())
 

@@ -27,6 +27,9 @@ from odoo.tools import SQL
 from ..engine import reports, schema, triggers
 
 CHANNELS = [("online", "Online"), ("pos", "Point of Sale")]
+#: The views that show which range of history the aggregates cover (controllers/main.py).
+HISTORY_BANNER_VIEWS = ("pivot", "graph", "tree")
+HISTORY_BANNER_ROUTE = "/perf_aggregates/history_banner"
 
 
 class PerfSalesDaily(models.Model):
@@ -75,6 +78,16 @@ class PerfSalesDaily(models.Model):
         cr = self.env.cr
         if schema.table_exists(cr, "perf_agg_dirty") and triggers.missing(cr):
             triggers.attach(cr)
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """The report views show the history banner (which range the aggregates cover while
+        a backfill runs). Set here, not in the arch: the pivot's schema has no
+        ``banner_route``, and Odoo's web client reads it on any view's root."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type in HISTORY_BANNER_VIEWS:
+            arch.set("banner_route", HISTORY_BANNER_ROUTE)
+        return arch, view
 
     # ------------------------------------------------------------------------------------------
     # Views: the coarsest table that answers, and today's figures

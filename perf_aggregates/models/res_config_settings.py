@@ -79,6 +79,12 @@ class ResConfigSettings(models.TransientModel):
     perf_agg_cron_schedule = fields.Char(
         string="Nightly Schedule", compute="_compute_perf_agg_cron_schedule"
     )
+    perf_agg_history_status = fields.Text(
+        string="Sales History",
+        compute="_compute_perf_agg_history_status",
+        help="Which days the aggregates cover while the backfill of the history runs; "
+        "empty once every backfill is done.",
+    )
 
     @api.depends("perf_agg_cron_tz")
     def _compute_perf_agg_cron_schedule(self):
@@ -114,6 +120,12 @@ class ResConfigSettings(models.TransientModel):
             settings.perf_agg_cron_schedule = _(
                 "%(runs)s (%(origin)s).", runs="; ".join(runs), origin=origins[origin]
             )
+
+    def _compute_perf_agg_history_status(self):
+        companies = self.env["perf.agg.refresher"]._company_ids()
+        lines = self.env["perf.agg.backfill"]._coverage_lines(companies)
+        for settings in self:
+            settings.perf_agg_history_status = "\n".join(lines) or False
 
     @api.model
     def get_values(self):

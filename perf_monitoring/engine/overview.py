@@ -109,6 +109,20 @@ ROLLUP_AS_OF = sql.SQL(
     "WHERE hour > now() AT TIME ZONE 'UTC' - make_interval(hours => %(long)s)"
 ).format(table=sql.Identifier("perf_tool_call_hour"))
 
+#: Backfills of the aggregates not done yet (perf_aggregates' ``perf_agg_backfill``: a job goes
+#: from ``date_to`` backwards, ``next_date`` is its newest day not refreshed yet): how many,
+#: the share of their days done (percent) and how many stopped on an error.
+BACKFILLS_UNFINISHED = sql.SQL(
+    """
+    SELECT count(*),
+           COALESCE(round(100.0 * sum(date_to - COALESCE(next_date, date_to))
+                          / NULLIF(sum(date_to - date_from + 1), 0), 1), 0),
+           count(*) FILTER (WHERE state = 'failed')
+      FROM {table}
+     WHERE state <> 'done'
+    """
+).format(table=sql.Identifier("perf_agg_backfill"))
+
 _WINDOWS = {"short": WINDOW_1H, "long": WINDOW_24H}
 
 
@@ -365,18 +379,28 @@ def aggregates_card(cr, thresholds=None, exists=None):
         return unavailable("aggregates", "Aggregates freshness", "perf_aggregates is not installed")
     age = check.figures.get("age_h")
     light = GREEN if check.status == health.PASS else AMBER
+    caption, data = check.summary, dict(check.figures)
+    backfill = "none"
+    if state.table_exists(cr, "perf_agg_backfill"):
+        cr.execute(BACKFILLS_UNFINISHED)
+        unfinished, done_pct, failed = cr.fetchone()
+        data.update(backfills=int(unfinished), backfill_pct=float(done_pct), failed=int(failed))
+        if unfinished:
+            backfill = f"{float(done_pct):.1f} % done" + (f", {failed} failed" if failed else "")
+            caption = f"{caption}; history still being backfilled ({backfill})"
     return card(
         "aggregates",
         "Aggregates freshness",
         light,
         "–" if age is None else f"{age:.1f} h",
-        check.summary,
+        caption,
         [
             figure("companies", "Companies", check.figures.get("companies")),
             figure("aggregated", "Aggregated", check.figures.get("aggregated")),
+            figure("backfill", "History backfill", backfill),
             figure("threshold", "Amber above", f"{t['aggregates_max_age_h']} h"),
         ],
-        check.figures,
+        data,
     )
 
 

@@ -215,6 +215,26 @@ class TestOverview(OverviewCase):
         self.assertEqual(cards["aggregates"]["light"], "green")
         self.assertLessEqual(cards["aggregates"]["data"]["age_h"], 24)
 
+    def test_aggregates_card_says_history_is_being_backfilled(self):
+        if "perf.agg.backfill" not in self.env:
+            cards, _result = self.get_overview()
+            self.assertNotIn("backfills", cards["aggregates"]["data"])
+            return
+        Backfill = self.env["perf.agg.backfill"]
+        Backfill.search([("state", "!=", "done")]).write({"state": "done"})
+        cards, _result = self.get_overview()
+        self.assertEqual(cards["aggregates"]["data"]["backfills"], 0)
+        self.assertNotIn("backfilled", cards["aggregates"]["caption"])
+        # 40 days, the newest 10 done (the job goes backwards).
+        Backfill.create(
+            {"date_from": "2003-01-01", "date_to": "2003-02-09", "next_date": "2003-01-30"}
+        )
+        cards, _result = self.get_overview()
+        aggregates = cards["aggregates"]
+        self.assertEqual(aggregates["data"]["backfills"], 1)
+        self.assertEqual(aggregates["data"]["backfill_pct"], 25.0)
+        self.assertIn("history still being backfilled (25.0 % done)", aggregates["caption"])
+
     def test_optional_parts(self):
         cards, _result = self.get_overview()
         if "perf.alert" in self.env and hasattr(self.env["perf.alert"], "_overview_summary"):
