@@ -5,12 +5,19 @@ text settings (dimension mappings, season pattern) are validated by the Odoo lay
 knows the fields of product.template.
 """
 
+LIVE_REFRESH_KEY = "perf_aggregates.live_refresh_s"
+#: Upper bound of the staleness setting (seconds).
+MAX_STALENESS_S = 3600
+
 SETTINGS = {
     "perf_aggregates.lookback_days": (3, 0, 60, "Nightly lookback (days)"),
     "perf_aggregates.backfill_chunk_days": (31, 1, 366, "Backfill chunk (days)"),
     "perf_aggregates.dead_stock_days": (90, 1, 3650, "Dead stock after (days without sale)"),
     "perf_aggregates.color_attribute_id": (0, 0, 2147483647, "Colour attribute"),
-    "perf_aggregates.live_refresh_s": (60, 0, 86400, "Today's figures in the views (max age, s)"),
+    # The freshness contract of the sales tools and views: how many seconds an answer may lag
+    # behind the live truth (0 = exact, every read computes the days not yet aggregated from
+    # the source tables). Above an hour "today's figures" stop meaning today.
+    LIVE_REFRESH_KEY: (60, 0, MAX_STALENESS_S, "Sales figures' maximum staleness (s)"),
 }
 
 #: Dimension -> ir.config_parameter key of the product.template field it is mapped to.

@@ -1,11 +1,11 @@
 """Glue between Odoo and the refresh engine: settings, own transactions, run records."""
 
-import datetime
 import logging
 
 import psycopg2
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine import dims, refresh, schema, sources, triggers
@@ -90,6 +90,7 @@ class PerfAggRefresher(models.AbstractModel):
             # We open this cursor: the unit commits (or rolls back) on leaving the block, so
             # a range is replaced entirely or not at all, independently of the caller.
             with registry.cursor() as cr:
+                self._read_committed(cr)
                 stats = work(cr)
                 merged = refresh.merge_stats(stats)
                 merged.setdefault("company_id", company_id)
@@ -103,6 +104,21 @@ class PerfAggRefresher(models.AbstractModel):
                 )
             raise
         return merged
+
+    @api.model
+    def _read_committed(self, cr):
+        """Run the unit opened on ``cr`` in READ COMMITTED, before its first statement.
+
+        A unit waits for the refresh lock; under Odoo's REPEATABLE READ its snapshot would
+        date from before the wait, and writing rows that a fold (or another unit) changed
+        meanwhile (the dirty log it consumed, the day rows it replaced) would fail with a
+        serialization error. Under the lock, each statement must see the latest committed
+        state. Odoo's ``Cursor`` sets REPEATABLE READ on the connection when it is opened,
+        so the change never outlives this cursor. A test cursor shares the test's
+        transaction: it stays as it is.
+        """
+        if isinstance(cr, sql_db.Cursor):
+            cr._cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
 
     @api.model
     def refresh_range(self, date_from, date_to, company_ids=None, kind="manual"):
@@ -164,54 +180,53 @@ class PerfAggRefresher(models.AbstractModel):
         self.env.invalidate_all()
 
     @api.model
-    def _refresh_live(self):
-        """Recompute the days after the watermark (today, and any day the nightly run has not
-        reached, up to ``refresh.LIVE_MAX_DAYS``) of the user's companies whose figures are
-        older than the ``live_refresh_s`` setting — before a view reads them.
+    def _fold(self, company_ids=None, max_age_s=None):
+        """Fold today's writes into the aggregates of ``company_ids`` (default: the user's)
+        when their last fold is older than half of ``max_age_s`` (default: the
+        ``live_refresh_s`` setting; 0: now, whatever its age) — before a tool or a view
+        reads them. The one piece of code behind the tools' freshness and the views'.
 
-        In the caller's transaction, so the read that follows sees the new rows; under a
+        In the caller's transaction, so the read that follows sees the folded rows; under a
         savepoint, so a failure leaves the read untouched; never waiting: when another
-        refresh holds the lock, the figures stay as they are until the next read.
+        refresh holds the lock (or the fold fails), the read serves the last folded state.
+
+        Returns ``{"fold": "folded" | "fresh" | "busy", "folded": [company ids]}``.
         """
-        max_age = self._setting("perf_aggregates.live_refresh_s")
-        cr = self.env.cr
-        if not max_age:
-            return []
-        cr.execute(
-            "SELECT company_id, aggregated_through FROM perf_agg_state "
-            "WHERE company_id = ANY(%s) "
-            # A day of margin for the time zones; the exact local check is below.
-            "AND aggregated_through >= (now() AT TIME ZONE 'UTC')::date - %s "
-            "AND (last_refresh_at IS NULL "
-            "     OR last_refresh_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s))",
-            (self.env.companies.ids, refresh.LIVE_MAX_DAYS + 1, max_age),
-        )
-        due = cr.fetchall()
-        if not due:
-            return []
+        if company_ids is None:
+            company_ids = self.env.companies.ids
+        if max_age_s is None:
+            max_age_s = self._setting(agg_settings.LIVE_REFRESH_KEY)
+        company_ids = sorted(set(company_ids))
+        if not company_ids:
+            return {"fold": "fresh", "folded": []}
         self.env.flush_all()
-        config = self._engine_config()
-        done = []
+        cr = self.env.cr
         try:
             with cr.savepoint():
-                if not refresh.lock(cr, wait=False):
-                    return []
-                tzs = sources.company_timezones(cr, [cid for cid, _through in due])
-                for cid, through in due:
-                    tz = tzs.get(cid, "UTC")
-                    today = refresh.local_today(cr, tz)
-                    if through >= today or (today - through).days > refresh.LIVE_MAX_DAYS:
-                        continue
-                    first = through + datetime.timedelta(days=1)
-                    done.append(
-                        refresh.refresh_range(cr, cid, first, today, config, today=today, tz=tz)
-                    )
+                outcome = refresh.fold(cr, company_ids, self._engine_config(), max_age_s=max_age_s)
         except (psycopg2.Error, refresh.RefreshError) as error:
-            _logger.warning("perf_aggregates: today's figures not refreshed: %s", error)
-            return []
-        if done:
+            # A statement timeout, a lock timeout, a read-only replica: the read goes on
+            # with what is already folded.
+            _logger.info("perf_aggregates: today's figures not folded: %s", error)
+            return {"fold": "busy", "folded": [], "error": str(error)}
+        if outcome.get("busy"):
+            _logger.debug("perf_aggregates: a refresh holds the lock, fold skipped")
+            return {"fold": "busy", "folded": []}
+        folded = list(outcome.get("folded") or ())
+        # "folded" also when only dirty days on or before the watermark were refreshed (a
+        # cancelled order of an older day): the aggregates changed either way.
+        changed = bool(folded or outcome.get("stats"))
+        if changed:
+            # Rows written by SQL: the ORM must not serve what it cached before.
             self.env["perf.sales.daily"].invalidate_model()
-        return done
+        return {"fold": "folded" if changed else "fresh", "folded": folded}
+
+    @api.model
+    def _refresh_live(self):
+        """Before a Sales Analytics view reads: fold the user's companies (see
+        :meth:`_fold`), within the ``live_refresh_s`` staleness (0: exact, fold at every
+        read)."""
+        return self._fold()
 
     # ------------------------------------------------------------------------------------------
 

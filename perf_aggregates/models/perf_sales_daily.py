@@ -7,9 +7,10 @@ Grouped reads (pivot, graph, grouped list) go to the smallest rollup holding eve
 they use (:func:`reports.view_route`): the model's ``_table_query`` becomes that rollup for
 the one read. ``Count`` is the number of source lines, so it does not change with the table
 that answers. Amounts of companies in other currencies are converted into the current
-company's at today's rate, as in Odoo's sales report. Before a read, the days after each
-company's watermark (today) are recomputed when older than the ``live_refresh_s`` setting,
-so the views never silently lack today.
+company's at today's rate, as in Odoo's sales report. Before a read, today's writes are
+folded into the day tables when the last fold is older than half the ``live_refresh_s``
+setting (0: at every read), as for the sales tools, so the views never silently lack today
+and lag behind the orders by at most that setting.
 """
 
 import base64

@@ -6,11 +6,20 @@
 once, and gives them (and the Sales Analytics, Dead Stock and Sell-through views) the
 companies the user works in and the currency factors of those companies. It is not itself
 a tool: only models named ``perf.tool.*`` are listed and run by ``perf.tool.runner``.
+
+Freshness: a sales tool may lag behind the orders by the ``live_refresh_s`` setting (its
+staleness ``s``, default 60 s). Its cache key holds the aggregates' generations and a
+freshness epoch, not the writes to the source tables (``_tool_live_tables``). Before the key
+is read, today's writes are folded into the aggregates when the last fold is older than
+``s / 2`` (never waiting for a running refresh), so every answer is at most ``s`` behind, and
+``meta["exact_as_of"]`` says as of when it is exact. ``s = 0``: the days after the watermark
+are read from the source tables, and every write to them invalidates.
 """
 
 from odoo import _, api, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.perf_core.engine import timeout
 from odoo.addons.perf_core.engine.params import Param
 
 from ..engine import reports
@@ -20,8 +29,9 @@ DATE_PARAMS = {
     "date_from": Param("date", required=True),
     "date_to": Param("date", required=True),
 }
-#: What the sales tools read.
-SOURCE_TABLES = (
+#: What the sales tools always read: the aggregates and their state (moved by a refresh or a
+#: fold), and the companies' currencies and rates (the factors converting their amounts).
+AGGREGATE_TABLES = (
     "perf_sales_daily",
     "perf_sales_day_total",
     "perf_sales_day_categ",
@@ -29,8 +39,13 @@ SOURCE_TABLES = (
     "perf_sales_month_template",
     "perf_sales_window_template",
     "perf_agg_state",
-    # The live delta reads the source tables (a table of a module that is not installed
-    # cannot change, so it does not prevent caching).
+    "res_company",
+    "res_currency_rate",
+)
+#: Read only for the days not yet aggregated or folded (and when the staleness is 0, the
+#: exact path): part of the cache key of an exact tool only. A table of a module that is not
+#: installed cannot change, so it does not prevent caching.
+SOURCE_TABLES = (
     "sale_order",
     "sale_order_line",
     "pos_order",
@@ -43,10 +58,8 @@ SOURCE_TABLES = (
     "product_category",
     "product_tag_product_template_rel",
     "uom_uom",
-    "res_company",
+    # The companies' time zones (their partners) decide the local days.
     "res_partner",
-    # Amounts of several companies are converted at today's rate (see ``_sales_currency``).
-    "res_currency_rate",
 )
 MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
 
@@ -62,11 +75,37 @@ class PerfSalesTool(models.AbstractModel):
     _description = "Sales Tool (shared base)"
 
     _tool_scope = "company"
-    _tool_tables = SOURCE_TABLES
+    _tool_tables = AGGREGATE_TABLES
+    _tool_live_tables = SOURCE_TABLES
     _tool_group = "sales_team.group_sale_salesman"
     #: Date range and channel; a tool adds its own (``{**PerfSalesTool._tool_params, ...}``)
     #: or drops the channel by listing ``DATE_PARAMS`` only.
     _tool_params = {**DATE_PARAMS, "channel": CHANNEL_PARAM}
+
+    # ------------------------------------------------------------------------------------------
+    # Freshness
+    # ------------------------------------------------------------------------------------------
+
+    def _tool_staleness_s(self):
+        """The ``live_refresh_s`` setting: how far behind the orders an answer may be."""
+        return self._perf_setting("perf_aggregates.live_refresh_s")
+
+    def _tool_run_cached(self, params, call, refresh=False, batch=None):
+        """Fold first (:meth:`_sales_fold`), then serve from cache or compute.
+
+        The fold comes before the cache key is read, so the key carries the folded
+        aggregates' generations and the answer is computed from them. ``meta["fold"]`` is
+        what this call's fold did; ``meta["exact_as_of"]`` belongs to the answer (for a
+        cached one: when it was computed)."""
+        live, fold_meta = self._sales_fold(exact_now=refresh)
+        tool = self.with_context(perf_sales_live=True) if live else self
+        result = super(PerfSalesTool, tool)._tool_run_cached(
+            params, call, refresh=refresh, batch=batch
+        )
+        if isinstance(result, dict) and isinstance(result.get("meta"), dict):
+            result["meta"].update(fold_meta)
+            self._sales_stale_reason(result["meta"])
+        return result
 
     # ------------------------------------------------------------------------------------------
     # Validation
@@ -120,9 +159,49 @@ class PerfSalesTool(models.AbstractModel):
         }, name
 
     @api.model
+    def _sales_fold(self, exact_now=False):
+        """Fold today's writes of the user's companies into the aggregates when the last fold
+        is older than half the staleness, under the tool's statement timeout, never waiting
+        for a running refresh. Returns ``(live, meta)``: ``live`` asks the router to read the
+        days after the watermark from the source tables; ``meta`` says what the fold did
+        (``fold``: ``"folded"``, ``"fresh"``, ``"busy"``, or ``"live"`` for an exact tool,
+        which does not fold: it reads those days from the source tables).
+
+        ``exact_now`` (``refresh=True``) folds now, whatever the fold's age (dirty days on
+        or before the watermark included), and reads the days after the watermark from the
+        source tables, so those stay exact even when another refresh holds the lock (then
+        ``meta`` says ``busy``)."""
+        staleness = self._tool_staleness_s()
+        meta = {"max_staleness_s": staleness}
+        if not staleness and not exact_now:
+            meta["fold"] = "live"
+            return True, meta
+        with timeout.statement_timeout(self.env.cr, self._tool_timeout_ms):
+            outcome = self.env["perf.agg.refresher"]._fold(
+                self._sales_company_ids(), 0 if exact_now else staleness
+            )
+        meta["fold"] = outcome["fold"]
+        return bool(exact_now), meta
+
+    @api.model
+    def _sales_stale_reason(self, meta):
+        """When the fold was skipped: say so in ``meta`` (``stale_reason``)."""
+        if meta.get("fold") == "busy":
+            meta["stale_reason"] = _(
+                "A refresh of the sales aggregates holds the lock: this answer is the last "
+                "folded state, exact as of %s (UTC).",
+                meta.get("exact_as_of") or _("its last refresh"),
+            )
+        return meta
+
+    @api.model
     def _sales_ask(self, grain, params, limit=None):
-        """Run the router for the user's companies; returns ``(totals, meta)``. Amounts are
-        in the current company's currency (``meta["currency"]``)."""
+        """Run the router for the user's companies (folded first by
+        :meth:`_tool_run_cached`); returns ``(totals, meta)``. Amounts are in the current
+        company's currency (``meta["currency"]``); ``meta["exact_as_of"]`` says as of when
+        the answer is exact. An exact tool (staleness 0) reads the days after the watermark
+        from the source tables."""
+        live = bool(self.env.context.get("perf_sales_live")) or not self._tool_staleness_s()
         rates, currency_name = self._sales_currency()
         totals, meta = reports.question(
             self.env.cr,
@@ -133,6 +212,7 @@ class PerfSalesTool(models.AbstractModel):
             self._sales_channel(params),
             limit=limit,
             factors=rates,
+            live=live,
         )
         meta["currency"] = currency_name
         return totals, meta

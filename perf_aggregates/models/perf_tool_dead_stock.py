@@ -12,7 +12,9 @@ class PerfToolDeadStock(models.AbstractModel):
     _inherit = "perf.sales.tool"
     _description = "Dead stock"
     _tool_ttl = 3600
-    _tool_tables = ("perf_product_dim", "perf_sales_daily")
+    # The stock snapshot and the daily aggregate (today's rows once folded), nothing live.
+    _tool_tables = ("perf_product_dim", "perf_sales_daily", "perf_agg_state")
+    _tool_live_tables = ()
     _tool_params = {
         "days": Param("int", min=1, max=3650),
         "limit": Param("int", default=100, min=1, max=10000),

@@ -11,7 +11,9 @@ class PerfToolSeasonSellThrough(models.AbstractModel):
     _inherit = "perf.sales.tool"
     _description = "Season sell-through"
     _tool_ttl = 1800
-    _tool_tables = ("perf_product_dim", "perf_sales_daily")
+    # The stock snapshot and the daily aggregate (today's rows once folded), nothing live.
+    _tool_tables = ("perf_product_dim", "perf_sales_daily", "perf_agg_state")
+    _tool_live_tables = ()
     _tool_params = DATE_PARAMS
 
     def _tool_execute(self, params):

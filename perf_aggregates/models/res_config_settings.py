@@ -12,6 +12,14 @@ _DEFAULTS = {key: spec[0] for key, spec in agg_settings.SETTINGS.items()}
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    #: Integer fields -> their validated setting (bounds in ``engine/settings.py``).
+    _PERF_AGG_FIELDS = {
+        "perf_agg_lookback_days": "perf_aggregates.lookback_days",
+        "perf_agg_backfill_chunk_days": "perf_aggregates.backfill_chunk_days",
+        "perf_agg_dead_stock_days": "perf_aggregates.dead_stock_days",
+        "perf_agg_live_refresh_s": agg_settings.LIVE_REFRESH_KEY,
+    }
+
     perf_agg_lookback_days = fields.Integer(
         string="Nightly Lookback (days)",
         config_parameter="perf_aggregates.lookback_days",
@@ -29,11 +37,15 @@ class ResConfigSettings(models.TransientModel):
         default=_DEFAULTS["perf_aggregates.dead_stock_days"],
     )
     perf_agg_live_refresh_s = fields.Integer(
-        string="Today's Figures Max Age (s)",
-        config_parameter="perf_aggregates.live_refresh_s",
-        default=_DEFAULTS["perf_aggregates.live_refresh_s"],
-        help="Sales Analytics views recompute the days not yet aggregated (today) when they "
-        "are read and their figures are older than this; 0 shows aggregated days only.",
+        string="Sales Figures Max Staleness (s)",
+        config_parameter=agg_settings.LIVE_REFRESH_KEY,
+        default=_DEFAULTS[agg_settings.LIVE_REFRESH_KEY],
+        help="How far behind the live orders the sales tools, dashboards and Sales Analytics "
+        "views may be, in seconds (0 to 3600). Today's orders are folded into the aggregates "
+        "at most once per half of this period and answers are cached for the other half, "
+        "so every figure is at most this old; each answer says as of when it is exact. "
+        "0: exact, every read computes the days not yet aggregated from the orders "
+        "themselves (slower under traffic, never cached across a sale).",
     )
     perf_agg_color_attribute_id = fields.Many2one(
         "product.attribute",
@@ -130,8 +142,17 @@ class ResConfigSettings(models.TransientModel):
         icp.set_param(
             "perf_aggregates.color_attribute_id", self.perf_agg_color_attribute_id.id or 0
         )
+        for field_name, key in self._PERF_AGG_FIELDS.items():
+            # Odoo stores an integer 0 as "no value", which reads back as the default (60 s
+            # of staleness instead of the exact 0 asked for): store a 0 explicitly.
+            if self[field_name] == 0 and _DEFAULTS[key] != 0:
+                icp.set_param(key, "0")
         # The zone may come from the main company (changed elsewhere): realign on every save.
         icp._perf_schedule_crons()
+
+    @api.constrains(*_PERF_AGG_FIELDS)
+    def _check_perf_agg_settings(self):
+        self._perf_validate(self._PERF_AGG_FIELDS)
 
     @api.constrains("perf_agg_cron_tz")
     def _check_perf_agg_cron_tz(self):

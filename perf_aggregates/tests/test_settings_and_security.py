@@ -19,6 +19,26 @@ class TestSettingsAndSecurity(AggregatesCase):
         with self.assertRaises(ValidationError):
             self.env["ir.config_parameter"].set_param("perf_aggregates.lookback_days", "-1")
 
+    def test_staleness_out_of_bounds_is_refused(self):
+        Settings = self.env["res.config.settings"]
+        for value, message in [(-1, "at least 0"), (3601, "at most 3600"), (10**9, "at most")]:
+            with (
+                self.subTest(value=value),
+                self.assertRaisesRegex(ValidationError, "maximum staleness.*" + message),
+            ):
+                Settings.create({"perf_agg_live_refresh_s": value})
+        with self.assertRaisesRegex(ValidationError, "at least 0"):
+            Settings.create({"perf_agg_lookback_days": -1})
+        params = self.env["ir.config_parameter"].sudo()
+        for value in ("-5", "86400", "soon"):
+            with self.subTest(value=value), self.assertRaises(ValidationError):
+                params.set_param("perf_aggregates.live_refresh_s", value)
+        Settings.create({"perf_agg_live_refresh_s": 3600}).execute()
+        Settings.create({"perf_agg_live_refresh_s": 0}).execute()
+        self.assertEqual(
+            self.env["perf.sales.tool"]._perf_setting("perf_aggregates.live_refresh_s"), 0
+        )
+
     def test_custom_field_as_brand_fills_the_aggregates(self):
         self.env["ir.model.fields"].create(
             {

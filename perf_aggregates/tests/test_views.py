@@ -94,34 +94,36 @@ class TestViews(AggregatesCase):
         self.refresher.refresh_range(yesterday, yesterday, company_ids=self.company_a.ids)
         order = self.make_order(self.company_a, self.db_now(), 2, 21.5)
         self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE perf_agg_state SET last_refresh_at = last_refresh_at - interval '1 hour'"
-        )
         today = [("date", "=", local_today), ("company_id", "=", self.company_a.id)]
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("perf_aggregates.live_refresh_s", 0)
         self.env.registry.clear_cache()
         rows = Sales.read_group(today, ["revenue:sum"], [], lazy=False)
-        self.assertFalse(rows[0]["revenue"])  # 0: aggregated days only
+        self.assertAlmostEqual(rows[0]["revenue"], 43.0, places=2)  # 0: exact, folded now
+        order.order_line.write({"product_uom_qty": 3, "price_unit": 21.5})
+        rows = Sales.read_group(today, ["revenue:sum"], [], lazy=False)
+        self.assertAlmostEqual(rows[0]["revenue"], 64.5, places=2)
         params.set_param("perf_aggregates.live_refresh_s", 60)
         self.env.registry.clear_cache()
-        rows = Sales.read_group(today, ["revenue:sum"], [], lazy=False)
-        self.assertAlmostEqual(rows[0]["revenue"], 43.0, places=2)
-        # The watermark did not move past yesterday: today is recomputed again later.
+        # The watermark did not move past yesterday: today is folded again later.
         self.env.cr.execute(
             "SELECT aggregated_through FROM perf_agg_state WHERE company_id = %s",
             (self.company_a.id,),
         )
         self.assertEqual(self.env.cr.fetchone()[0], yesterday)
-        # Within the max age a second read does not recompute: a new sale waits its turn.
-        order.order_line.product_uom_qty = 3
+        # Within the staleness a second read does not fold: a new sale waits its turn.
+        order.order_line.write({"product_uom_qty": 4, "price_unit": 21.5})
         self.env.flush_all()
         rows = Sales.read_group(today, ["revenue:sum"], [], lazy=False)
-        self.assertAlmostEqual(rows[0]["revenue"], 43.0, places=2)
-        self.assertNotAlmostEqual(order.amount_untaxed, 43.0, places=2)
-        self.env.cr.execute("UPDATE perf_agg_state SET last_refresh_at = NULL")
+        self.assertAlmostEqual(rows[0]["revenue"], 64.5, places=2)
+        self.assertAlmostEqual(order.amount_untaxed, 86.0, places=2)
+        self.env.cr.execute(
+            "UPDATE perf_agg_state SET folded_at = folded_at - interval '31 seconds' "
+            "WHERE company_id = %s",
+            (self.company_a.id,),
+        )
         rows = Sales.read_group(today, ["revenue:sum"], [], lazy=False)
-        self.assertAlmostEqual(rows[0]["revenue"], order.amount_untaxed, places=2)
+        self.assertAlmostEqual(rows[0]["revenue"], 86.0, places=2)
 
     def test_dead_stock_and_season_sell_through_views(self):
         coat = self.env["product.product"].create(

@@ -2,10 +2,18 @@
 
 Glue only: it reads settings, builds the key's parts (scope, companies, tables and flush
 epochs) and hands the read-through protocol to :class:`~..engine.cache.TieredCache`.
+
+The freshness contract: an exact tool (``_tool_staleness_s() == 0``) is keyed by the
+generations of every table it reads, its ``_tool_live_tables`` included. A tool allowed
+``s`` seconds of lag is keyed by the generations of its ``_tool_tables`` only (for the
+sales tools: the aggregates, which a refresh or a fold moves) and by a freshness epoch
+(:func:`~..engine.keys.freshness_epoch`), so a shop writing order lines every second still
+gets hits, and every answer is at most ``s`` behind.
 """
 
 import datetime
 import logging
+import time
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
@@ -34,6 +42,7 @@ class PerfToolMixin(models.AbstractModel):
             cache_ttl=self._cache_ttl(),
             shareable=self._cache_shareable(),
             serve_stale=bool(self._tool_serve_stale),
+            key_tables=self._cache_key_tables(info["max_staleness_s"]),
         )
         return info
 
@@ -60,13 +69,32 @@ class PerfToolMixin(models.AbstractModel):
             return "access:" + keys.access_fingerprint(user.groups_id.ids, self.env.companies.ids)
         return f"user:{user.id}"
 
-    def _cache_names(self):
+    def _cache_key_tables(self, staleness=None):
+        """Tables whose generations are part of the key: ``_tool_tables``, and the
+        ``_tool_live_tables`` too when the tool is exact (``staleness`` 0; default: the
+        tool's :meth:`_tool_staleness_s`)."""
+        if staleness is None:
+            staleness = self._tool_staleness_s()
+        tables = list(self._tool_tables)
+        if not staleness:
+            tables += [t for t in self._tool_live_tables if t not in tables]
+        return tables
+
+    def _cache_names(self, staleness=None):
         """Tables and flush epochs whose generations are part of the key."""
-        return list(self._tool_tables) + [
+        return self._cache_key_tables(staleness) + [
             EPOCH_ALL,
             epoch_tool(self._tool_name()),
             epoch_company(self.env.company.id),
         ]
+
+    def _cache_now(self):
+        """Unix time the freshness epoch is computed from (the one clock of the key)."""
+        return time.time()
+
+    def _cache_epoch(self, staleness):
+        """The freshness epoch in the key of a tool allowed ``staleness`` s of lag (None: 0)."""
+        return keys.freshness_epoch(self._cache_now(), staleness)
 
     def _cache_setting(self, key):
         return self.env["ir.config_parameter"]._perf_get_setting(key)
@@ -108,7 +136,8 @@ class PerfToolMixin(models.AbstractModel):
             return super()._tool_run_cached(params, call, refresh=refresh, batch=batch)
         # The key's generations must include this transaction's pending ORM writes.
         self.env.flush_all()
-        if not self._cache_tables_watched():
+        staleness = self._tool_staleness_s()
+        if not self._cache_tables_watched(staleness):
             call["cache_outcome"] = "bypass"
             return super()._tool_run_cached(params, call, refresh=refresh, batch=batch)
         companies = sorted(set(self.env.companies.ids) | {self.env.company.id})
@@ -119,6 +148,7 @@ class PerfToolMixin(models.AbstractModel):
             f"{self._cache_scope()}@{self.env.company.id}",
             companies,
             call["params_hash"],
+            epoch=self._cache_epoch(staleness),
         )
         meta = {
             "tool_name": self._tool_name(),
@@ -136,7 +166,7 @@ class PerfToolMixin(models.AbstractModel):
         try:
             outcome, result = self._cache().get_or_compute(
                 self.env.cr,
-                self._cache_names(),
+                self._cache_names(staleness),
                 base,
                 ttl,
                 compute,
@@ -163,8 +193,8 @@ class PerfToolMixin(models.AbstractModel):
     # Generation triggers
     # ------------------------------------------------------------------------------------------
 
-    def _cache_tables_watched(self):
-        """Every table of the tool carries the generation trigger (else: never cache).
+    def _cache_tables_watched(self, staleness=None):
+        """Every table in the tool's key carries the generation trigger (else: never cache).
 
         A table that did not exist when the registry loaded (its module is not installed)
         cannot change; installing the module reloads the registry, which attaches the
@@ -173,7 +203,9 @@ class PerfToolMixin(models.AbstractModel):
         against writers until the request ends.
         """
         watched, absent = self._cache_watched()
-        missing = [t for t in self._tool_tables if t not in watched and t not in absent]
+        missing = [
+            t for t in self._cache_key_tables(staleness) if t not in watched and t not in absent
+        ]
         if missing:
             _logger.warning(
                 "%s reads %s, not watched for changes: results are not cached",
@@ -192,7 +224,9 @@ class PerfToolMixin(models.AbstractModel):
         return state
 
     def _register_hook(self):
-        """Attach the generation triggers to every table a cached tool reads."""
+        """Attach the generation triggers to every table a cached tool reads: its
+        ``_tool_tables`` and its ``_tool_live_tables`` (in the key whenever its staleness
+        is set to 0, which a setting may do at any time)."""
         super()._register_hook()
         if self._name != "perf.tool.mixin":
             return
@@ -201,7 +235,9 @@ class PerfToolMixin(models.AbstractModel):
             return  # perf_cache is being installed: init() creates it first
         tables = set()
         for name in self.env["perf.tool.runner"]._tool_model_names():
-            tables.update(self.env[name]._tool_tables)
+            tool = self.env[name]
+            tables.update(tool._tool_tables)
+            tables.update(tool._tool_live_tables)
         watched = generations.watched_tables(cr)
         absent = set()
         for table in sorted(tables - watched):

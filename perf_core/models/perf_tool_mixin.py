@@ -52,8 +52,16 @@ class PerfToolMixin(models.AbstractModel):
     _tool_ttl = 0
     #: "user" (entries per user) or "company" (per allowed companies and access fingerprint).
     _tool_scope = "user"
-    #: Tables the tool reads: a write to any of them invalidates its cached results.
+    #: Tables the tool always reads: a write to any of them invalidates its cached results.
     _tool_tables = ()
+    #: Source tables read only for the days not yet aggregated (today's partial day). A tool
+    #: that may be stale (``_tool_staleness_s() > 0``) is not invalidated by their writes: its
+    #: freshness is bounded by the staleness instead. An exact tool (0) treats them like
+    #: ``_tool_tables``.
+    _tool_live_tables = ()
+    #: Seconds the tool's answer may lag behind the live truth (0 = exact: every write to a
+    #: table it reads invalidates its cached results). See :meth:`_tool_staleness_s`.
+    _tool_max_staleness_s = 0
     #: statement_timeout for the tool's own queries, in milliseconds (0 = none).
     _tool_timeout_ms = 30000
     #: May run on the read replica (read-only, tolerates perf_replica_max_lag_s of lag).
@@ -89,6 +97,8 @@ class PerfToolMixin(models.AbstractModel):
             "ttl": self._tool_ttl,
             "scope": self._tool_scope,
             "tables": list(self._tool_tables),
+            "live_tables": list(self._tool_live_tables),
+            "max_staleness_s": self._tool_staleness_s(),
             "timeout_ms": self._tool_timeout_ms,
             "replica": bool(self._tool_replica),
             "version": self._tool_version,
@@ -127,6 +137,15 @@ class PerfToolMixin(models.AbstractModel):
     def _tool_execute(self, params):
         """Compute the result for validated ``params``; override in every tool."""
         raise NotImplementedError(f"{self._name} does not implement _tool_execute")
+
+    def _tool_staleness_s(self):
+        """Seconds this tool's answer may lag behind the live truth (0 = exact).
+
+        The default is ``_tool_max_staleness_s``; override to read a setting (the sales
+        tools answer ``perf_aggregates.live_refresh_s``). perf_cache keys a tool with a
+        staleness by a freshness epoch instead of the writes to its ``_tool_live_tables``.
+        """
+        return self._tool_max_staleness_s
 
     # ------------------------------------------------------------------------------------------
     # Pipeline

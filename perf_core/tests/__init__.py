@@ -1,1 +1,1 @@
-from . import test_call_log, test_settings
+from . import test_call_log, test_settings, test_tool_mixin

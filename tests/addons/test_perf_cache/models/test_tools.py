@@ -63,3 +63,37 @@ class TestCacheBig(models.AbstractModel):
     def _tool_execute(self, params):
         self.env.cr.execute("SELECT g, md5(g::text) FROM generate_series(1, %s) g", (params["n"],))
         return {"columns": ["n", "md5"], "rows": [list(r) for r in self.env.cr.fetchall()]}
+
+
+class TestCacheBounded(models.AbstractModel):
+    """Bounded staleness: partners are always read (exact generations); the items stand for
+    a live source table, read for "today" only, whose writes do not invalidate."""
+
+    _name = "perf.tool.test_cache_bounded"
+    _inherit = "perf.tool.mixin"
+    _description = "Test: bounded staleness"
+    _tool_ttl = 300
+    _tool_max_staleness_s = 60
+    _tool_tables = ("res_partner",)
+    _tool_live_tables = ("test_perf_cache_item",)
+    _tool_params = {"prefix": Param("str", required=True)}
+
+    def _tool_execute(self, params):
+        cr = self.env.cr
+        cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE %s", (params["prefix"] + "%",))
+        partners = cr.fetchone()[0]
+        cr.execute(
+            "SELECT COALESCE(sum(value), 0) FROM test_perf_cache_item "
+            "WHERE company_id = ANY(%s) AND name LIKE %s",
+            (self.env.companies.ids, params["prefix"] + "%"),
+        )
+        return {"columns": ["partners", "items"], "rows": [[partners, int(cr.fetchone()[0])]]}
+
+
+class TestCacheBoundedExact(models.AbstractModel):
+    """The same question asked exactly: the live table is in its key."""
+
+    _name = "perf.tool.test_cache_bounded_exact"
+    _inherit = "perf.tool.test_cache_bounded"
+    _description = "Test: bounded staleness, exact"
+    _tool_max_staleness_s = 0

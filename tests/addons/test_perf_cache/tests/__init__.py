@@ -1,1 +1,1 @@
-from . import test_cache, test_freshness, test_real_tools
+from . import test_cache, test_freshness, test_real_tools, test_staleness
