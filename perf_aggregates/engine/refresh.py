@@ -1,4 +1,5 @@
-"""Refresh: a day range of one company, recomputed and replaced in one transaction.
+"""Refresh: a day range of one company, recomputed and replaced in one transaction; and the
+fold of today's writes into the day tables (:func:`fold`).
 
 :func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
 the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
@@ -12,6 +13,13 @@ its day, and an interrupted run leaves the range entirely old (nothing is commit
 
 A transaction-level advisory lock keeps two refreshes from interleaving anywhere in the
 cluster; it is released when the caller's transaction ends.
+
+Coverage: ``perf_agg_state`` keeps, per company, the contiguous range of local days refreshed
+(``aggregated_from``..``aggregated_through``, the watermark). A refresh extends it only when
+its range touches it, so a gap is never covered silently (a fresh install covers nothing: the
+reports read those days from the source tables until a backfill, newest first, reaches them).
+Month rollups hold the days up to the watermark only; the days after it (today) live in the
+day tables, folded there by :func:`fold` at most once per staleness period.
 
 Units and plans: :func:`plan_nightly` turns the dirty-day log (UTC days, converted to each
 company's local days) plus a lookback window into day ranges; :func:`backfill_chunks` cuts
@@ -184,6 +192,87 @@ _DELETE_DAILY = sql.SQL(
     "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
 ).format(delete=_DELETE_DAYS.format(table=sql.Identifier("perf_sales_daily")))
 
+_DELTA_COLUMNS = sql.SQL(", ").join(
+    map(sql.Identifier, ("company_id", "date", "channel", "product_tmpl_id", "categ_l1_id"))
+)
+# ... and, for a refresh moving the rollups by difference, keeps the old rows negated.
+_DELETE_DAILY_KEEP = sql.SQL(
+    "WITH gone AS ({delete} RETURNING *), "
+    "kept AS (INSERT INTO perf_agg_delta (xact, {cols}, {measures}) "
+    "SELECT txid_current(), {cols}, {negated} FROM gone) "
+    "SELECT COALESCE(array_agg(DISTINCT product_tmpl_id), '{{}}') FROM gone"
+).format(
+    delete=_DELETE_DAYS.format(table=sql.Identifier("perf_sales_daily")),
+    cols=_DELTA_COLUMNS,
+    measures=sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES)),
+    negated=sql.SQL(", ").join(sql.SQL("-") + sql.Identifier(m) for m in schema.MEASURE_NAMES),
+)
+_KEEP_NEW = sql.SQL(
+    "INSERT INTO perf_agg_delta (xact, {cols}, {measures}) "
+    "SELECT txid_current(), {cols}, {measures} FROM perf_sales_daily "
+    "WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
+).format(
+    cols=_DELTA_COLUMNS, measures=sql.SQL(", ").join(map(sql.Identifier, schema.MEASURE_NAMES))
+)
+
+
+def _added(table_alias="t"):
+    """``SET`` list adding ``EXCLUDED``'s measures to the row's (a NULL margin stays NULL
+    only when both are)."""
+    parts = []
+    for name in schema.MEASURE_NAMES:
+        col = sql.Identifier(name)
+        if name == "margin":
+            parts.append(
+                sql.SQL(
+                    "{c} = CASE WHEN {t}.{c} IS NULL THEN EXCLUDED.{c} "
+                    "WHEN EXCLUDED.{c} IS NULL THEN {t}.{c} "
+                    "ELSE {t}.{c} + EXCLUDED.{c} END"
+                ).format(c=col, t=sql.Identifier(table_alias))
+            )
+        else:
+            parts.append(
+                sql.SQL("{c} = {t}.{c} + EXCLUDED.{c}").format(c=col, t=sql.Identifier(table_alias))
+            )
+    return sql.SQL(", ").join(parts)
+
+
+_NONZERO = sql.SQL(
+    "HAVING sum(line_count) <> 0 OR sum(qty) <> 0 OR sum(revenue) <> 0 OR sum(refund_qty) <> 0 "
+    "OR sum(refund_amount) <> 0 OR sum(order_count) <> 0 OR COALESCE(sum(margin), 0) <> 0"
+)
+
+# The difference of the replaced days moves the month x template rows and the windows that
+# hold those days; keys left without a line are removed.
+_APPLY_DELTA = sql.SQL(
+    """
+INSERT INTO perf_sales_month_template AS t
+       (company_id, month, channel, product_tmpl_id, categ_l1_id, {measures})
+SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, min(categ_l1_id),
+       {from_rows}
+  FROM perf_agg_delta
+ WHERE xact = txid_current() AND company_id = %(company)s AND date <= %(through)s
+ GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id
+{nonzero}
+ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
+INSERT INTO perf_sales_window_template AS t
+       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
+SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
+  FROM perf_agg_delta d
+  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
+    ON d.date BETWEEN w.first AND w.last
+ WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
+ GROUP BY w.name, d.channel, d.product_tmpl_id
+{nonzero}
+ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {added};
+DELETE FROM perf_sales_month_template
+ WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+DELETE FROM perf_sales_window_template
+ WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+DELETE FROM perf_agg_delta WHERE xact = txid_current();
+"""
+)
+
 _MONTH_CATEG = sql.SQL(
     """
 DELETE FROM perf_sales_month_categ
@@ -194,6 +283,7 @@ SELECT company_id, date_trunc('month', date)::date, channel, categ_l1_id, categ_
        {from_rows}
   FROM perf_sales_day_categ
  WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
+   AND date <= %(through)s
  GROUP BY company_id, date_trunc('month', date), channel, categ_l1_id, categ_l2_id;
 """
 )
@@ -211,7 +301,7 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
        min(categ_l1_id), {from_rows}
   FROM perf_sales_daily
  WHERE company_id = %(company)s AND date >= %(m1)s AND date < %(m2)s::date + interval '1 month'
-       {only}
+   AND date <= %(through)s{only}
  GROUP BY company_id, date_trunc('month', date), channel, product_tmpl_id;
 """
 )
@@ -220,13 +310,13 @@ _WINDOWS = sql.SQL(
     """
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
-       (company_id, as_of, window_days, product_tmpl_id, {measures})
-SELECT %(company)s, %(as_of)s, w.days, d.product_tmpl_id, {from_rows}
+       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
+SELECT %(company)s, %(as_of)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
   FROM perf_sales_daily d
-  JOIN unnest(%(windows)s::integer[]) AS w(days)
-    ON d.date > %(as_of)s::date - w.days AND d.date <= %(as_of)s
- WHERE d.company_id = %(company)s AND d.date > %(as_of)s::date - %(max_window)s{only_d}
- GROUP BY w.days, d.product_tmpl_id;
+  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
+    ON d.date BETWEEN w.first AND w.last
+ WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
+ GROUP BY w.name, d.channel, d.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
@@ -243,12 +333,16 @@ def _month(day):
     return day.replace(day=1)
 
 
-def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, tz=None):
+def refresh_range(
+    cr, company_id, date_from, date_to, config=None, today=None, tz=None, windows=True
+):
     """Recompute company ``company_id``'s local days ``date_from``..``date_to`` in every table.
 
     Runs in the caller's transaction (commit or roll back there). ``config``: ``{"dimensions":
     {"brand": spec, ...}, "season_pattern": str}``. ``today``: the company's local today
-    (default: from the database clock). Returns the run statistics.
+    (default: from the database clock). ``windows=False`` leaves the windows as they are
+    (a backfill rebuilds them once, with its last chunk): until then the reports do not use
+    them. Returns the run statistics.
     """
     begin = time.perf_counter()
     config = config or {}
@@ -260,31 +354,63 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
         today = local_today(cr, tz)
     days = check_range(date_from, date_to, today)
     lock(cr)
-    features = sources.Features(cr)
-    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
-    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
-    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
-    params.update(dim_params)
-    # The templates whose day rows are replaced (old rows here, new rows below): the only
-    # keys of the month and window rollups this refresh can change.
-    cr.execute(_DELETE_DAILY, params)
-    touched = set(cr.fetchone()[0])
-    for table in ("perf_sales_day_total", "perf_sales_day_categ"):
-        cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
-    cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
-    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
-    touched.update(added)
+    cr.execute(
+        "SELECT aggregated_through, windows_as_of FROM perf_agg_state WHERE company_id = %s",
+        (company_id,),
+    )
+    before = cr.fetchone() or (None, None)
+    # A few days on or before the watermark, windows built: the month x template rows and the
+    # windows move by the difference of the days' rows instead of being rebuilt.
+    by_difference = (
+        windows
+        and days <= TOUCHED_MAX_DAYS
+        and before[0] is not None
+        and date_to <= before[0]
+        and before[1] == before[0]
+    )
+    stats = _replace_days(cr, company_id, date_from, date_to, config, tz, keep=by_difference)
+    touched = stats.pop("touched")
     only = days <= TOUCHED_MAX_DAYS
+    # The coverage and the watermark (the last complete local day: today never is) move
+    # first: the month rollups hold the days up to the watermark only.
+    cr.execute(
+        _STATE,
+        {
+            "company": company_id,
+            "d1": date_from,
+            "through": min(date_to, today - datetime.timedelta(days=1)),
+        },
+    )
+    through, windows_as_of = cr.fetchone()
     month_params = {
         "company": company_id,
         "m1": _month(date_from),
         "m2": _month(date_to),
         "tmpls": sorted(touched),
+        "through": through or datetime.date.min,
     }
     cr.execute(
         _MONTH_CATEG.format(measures=_MEASURES, from_rows=_FROM_ROWS),
         month_params,
     )
+    if by_difference:
+        ranges = schema.window_ranges(through)
+        names = sorted(ranges)
+        cr.execute(
+            _APPLY_DELTA.format(
+                measures=_MEASURES, from_rows=_FROM_ROWS, nonzero=_NONZERO, added=_added()
+            ),
+            {
+                "company": company_id,
+                "through": through,
+                "names": names,
+                "firsts": [ranges[n][0] for n in names],
+                "lasts": [ranges[n][1] for n in names],
+                "tmpls": sorted(touched),
+            },
+        )
+        stats.update(day_count=days, duration_ms=(time.perf_counter() - begin) * 1000.0)
+        return stats
     if touched or not only:
         cr.execute(
             _MONTH_TEMPLATE.format(
@@ -294,34 +420,79 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
             ),
             month_params,
         )
-    # The watermark: the last complete local day aggregated (today is never complete).
-    cr.execute(
-        """
-        INSERT INTO perf_agg_state AS s (company_id, aggregated_through, last_refresh_at)
-        VALUES (%(company)s, %(through)s, now() AT TIME ZONE 'UTC')
-        ON CONFLICT (company_id) DO UPDATE
-           SET aggregated_through = GREATEST(s.aggregated_through, EXCLUDED.aggregated_through),
-               last_refresh_at = EXCLUDED.last_refresh_at
-        RETURNING aggregated_through, windows_as_of
-        """,
-        {"company": company_id, "through": min(date_to, today - datetime.timedelta(days=1))},
+    oldest = (
+        min(first for first, _last in schema.window_ranges(through).values()) if through else None
     )
-    through, windows_as_of = cr.fetchone()
-    max_window = max(schema.WINDOWS)
-    if through and windows_as_of != through:
-        refresh_windows(cr, company_id, through)
-    elif (
-        through
-        and date_from <= through
-        and date_to > through - datetime.timedelta(days=max_window)
-        and (touched or not only)
-    ):
-        refresh_windows(cr, company_id, through, sorted(touched) if only else None)
+    if through and not windows and windows_as_of and date_to >= oldest:
+        # Days under the windows changed and the windows stay: they are stale until rebuilt.
+        cr.execute(
+            "UPDATE perf_agg_state SET windows_as_of = NULL WHERE company_id = %s", (company_id,)
+        )
+    elif windows and through:
+        if windows_as_of != through:
+            refresh_windows(cr, company_id, through)
+        elif date_from <= through and date_to >= oldest and (touched or not only):
+            refresh_windows(cr, company_id, through, sorted(touched) if only else None)
+    stats.update(day_count=days, duration_ms=(time.perf_counter() - begin) * 1000.0)
+    return stats
+
+
+# The coverage moves only over a range that touches it (no gap is ever covered), the
+# watermark only forwards. NULL ``aggregated_from`` with a watermark: a row written before
+# coverage was tracked, aggregated from the beginning.
+_STATE = """
+INSERT INTO perf_agg_state AS s (company_id, aggregated_from, aggregated_through, last_refresh_at)
+VALUES (%(company)s,
+        CASE WHEN %(d1)s::date <= %(through)s::date THEN %(d1)s::date END,
+        CASE WHEN %(d1)s::date <= %(through)s::date THEN %(through)s::date END,
+        now() AT TIME ZONE 'UTC')
+ON CONFLICT (company_id) DO UPDATE SET
+    aggregated_through = CASE
+        WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_through
+        WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_through
+        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+            AND (s.aggregated_from IS NULL OR EXCLUDED.aggregated_through >= s.aggregated_from - 1)
+            THEN GREATEST(s.aggregated_through, EXCLUDED.aggregated_through)
+        ELSE s.aggregated_through END,
+    aggregated_from = CASE
+        WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_from
+        WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_from
+        WHEN s.aggregated_from IS NULL THEN NULL
+        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+            AND EXCLUDED.aggregated_through >= s.aggregated_from - 1
+            THEN LEAST(s.aggregated_from, EXCLUDED.aggregated_from)
+        ELSE s.aggregated_from END,
+    last_refresh_at = EXCLUDED.last_refresh_at
+RETURNING aggregated_through, windows_as_of
+"""
+
+
+def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
+    """Replace the day-grain rows (base, day x channel, day x category) of local days
+    ``date_from``..``date_to`` from the source lines; the statistics include ``touched``,
+    the templates whose rows were replaced (old or new). ``keep``: the old base rows
+    (negated) and the new ones go to ``perf_agg_delta``. The caller holds the lock."""
+    features = sources.Features(cr)
+    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
+    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM kept)")
+    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
+    params.update(dim_params)
+    # The templates whose day rows are replaced (old rows here, new rows below): the only
+    # keys of the month and window rollups this refresh can change.
+    cr.execute(_DELETE_DAILY_KEEP if keep else _DELETE_DAILY, params)
+    touched = set(cr.fetchone()[0])
+    for table in ("perf_sales_day_total", "perf_sales_day_categ"):
+        cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
+    cr.execute(_daily_sql(sources.lines_sql(features), tdims), params)
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
+    touched.update(added)
+    if keep:
+        cr.execute(_KEEP_NEW, params)
     return {
         "company_id": company_id,
         "date_from": date_from,
         "date_to": date_to,
-        "day_count": days,
+        "day_count": (date_to - date_from).days + 1,
         "row_count": daily_rows + rollup_rows,
         "daily_rows": daily_rows,
         "line_count": lines,
@@ -329,14 +500,16 @@ def refresh_range(cr, company_id, date_from, date_to, config=None, today=None, t
         "lines_unknown_product": unknown,
         "lines_bad_rate": bad_rate,
         "warnings": warnings,
-        "duration_ms": (time.perf_counter() - begin) * 1000.0,
+        "touched": touched,
     }
 
 
 def refresh_windows(cr, company_id, as_of, templates=None):
-    """Rebuild the rolling windows per template of one company, ending at ``as_of``: all of
-    them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
+    """Rebuild the windows per channel and template of one company, ending at ``as_of``: all
+    of them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
     only = templates is not None
+    ranges = schema.window_ranges(as_of)
+    names = sorted(ranges)
     cr.execute(
         _WINDOWS.format(
             measures=_MEASURES,
@@ -347,11 +520,124 @@ def refresh_windows(cr, company_id, as_of, templates=None):
         {
             "company": company_id,
             "as_of": as_of,
-            "windows": list(schema.WINDOWS),
-            "max_window": max(schema.WINDOWS),
+            "names": names,
+            "firsts": [ranges[n][0] for n in names],
+            "lasts": [ranges[n][1] for n in names],
+            "first": min(first for first, _last in ranges.values()),
             "tmpls": list(templates or ()),
         },
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The fold: today's writes into the day tables, at most once per staleness period
+# ----------------------------------------------------------------------------------------------
+
+# Companies whose fold is due: aggregated, and never folded or folded half a period ago.
+_FOLD_DUE = """
+SELECT s.company_id, s.aggregated_through, s.folded_through
+  FROM perf_agg_state s
+ WHERE s.company_id = ANY(%(companies)s) AND s.aggregated_through IS NOT NULL
+   AND (s.folded_at IS NULL OR s.folded_through IS NULL
+        OR s.folded_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %(half)s))
+"""
+
+#: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
+FOLD_MAX_OLD_DAYS = 7
+
+# Local days put back into the day log (``deferred``: already local, not UTC).
+_DEFER = """
+INSERT INTO perf_agg_dirty (company_id, day, source)
+SELECT %(company)s, d, 'deferred' FROM unnest(%(days)s::date[]) AS d
+"""
+
+_FOLDED = """
+UPDATE perf_agg_state SET folded_through = %(through)s, folded_at = now() AT TIME ZONE 'UTC'
+ WHERE company_id = %(company)s
+"""
+
+
+def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
+    """Bring the aggregates of ``company_ids`` up to the caller's snapshot when their last
+    fold is older than half of ``max_age_s`` (0: now): the order log is folded into the day
+    log, the company's dirty days are taken; dirty days on or before the watermark are
+    refreshed (a cancelled or moved order leaves its old day), and the days after it up to
+    today are replaced in the day tables when anything changed there (the watermark, the
+    months and the windows stay: the nightly run moves them).
+
+    In the caller's transaction, all or nothing (the caller's savepoint or transaction).
+    Never waits for a running refresh unless ``wait``: then ``{"busy": True}`` and the
+    aggregates stay as last folded. ``today``: every company's local today (default: from
+    the database clock). Returns ``{"busy", "folded", "fresh", "stats"}``.
+    """
+    companies = sorted(set(company_ids))
+    out = {"busy": False, "folded": [], "fresh": [], "stats": []}
+    if not schema.table_exists(cr, "perf_agg_state") or not companies:
+        out["fresh"] = companies
+        return out
+    cr.execute(_FOLD_DUE, {"companies": companies, "half": max_age_s / 2.0})
+    due = {cid: (through, folded) for cid, through, folded in cr.fetchall()}
+    tzs = sources.company_timezones(cr, list(due)) if due else {}
+    fresh = [cid for cid in companies if cid not in due]
+    if due and not lock(cr, wait):
+        return dict(out, busy=True, fresh=fresh)
+    config = config or {}
+    for cid, (through, folded) in sorted(due.items()):
+        tz = tzs.get(cid, "UTC")
+        day = today or local_today(cr, tz)
+        dirty = take_dirty_days(cr, cid, tz)
+        old = sorted((d for d in dirty if d <= through), reverse=True)
+        if len(old) > FOLD_MAX_OLD_DAYS:
+            # A read never waits for much history: the oldest days go back to the log, for
+            # the next fold or the nightly run.
+            cr.execute(_DEFER, {"company": cid, "days": old[FOLD_MAX_OLD_DAYS:]})
+            old = old[:FOLD_MAX_OLD_DAYS]
+        for first, last in reversed(day_ranges(old)):
+            out["stats"].append(refresh_range(cr, cid, first, last, config, today=day, tz=tz))
+        first = through + datetime.timedelta(days=1)
+        changed = any(d > through for d in dirty) or folded is None or folded < day
+        if changed and first <= day and (day - through).days <= LIVE_MAX_DAYS:
+            stats = _replace_days(cr, cid, first, day, config, tz)
+            stats.pop("touched")
+            out["stats"].append(stats)
+            cr.execute(_FOLDED, {"company": cid, "through": day})
+            out["folded"].append(cid)
+        elif not changed:
+            cr.execute(_FOLDED, {"company": cid, "through": folded})
+            out["fresh"].append(cid)
+    out["fresh"] = sorted(set(out["fresh"]) | set(fresh))
+    return out
+
+
+def history_start(cr, company_id, tz):
+    """The first local day with a confirmed sale, a paid POS order or a posted credit note of
+    the company, or None: where a backfill of the whole history starts."""
+    features = sources.Features(cr)
+    parts = [
+        sql.SQL(
+            "SELECT min((date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date) "
+            "FROM sale_order WHERE company_id = %(company)s AND state IN {states}"
+        ).format(states=sources.states_in(sources.SALE_STATES))
+    ]
+    if features.pos:
+        parts.append(
+            sql.SQL(
+                "SELECT min((date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date) "
+                "FROM pos_order WHERE company_id = %(company)s AND state IN {states}"
+            ).format(states=sources.states_in(sources.POS_STATES))
+        )
+    if features.credit_notes:
+        parts.append(
+            sql.SQL(
+                "SELECT min(date) FROM account_move WHERE company_id = %(company)s "
+                "AND move_type = 'out_refund' AND state = 'posted'"
+            )
+        )
+    cr.execute(
+        sql.SQL("SELECT min(d) FROM ({}) AS x(d)").format(sql.SQL(" UNION ALL ").join(parts)),
+        {"company": company_id, "tz": tz},
+    )
+    return cr.fetchone()[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -364,14 +650,14 @@ WITH taken AS (
 )
 SELECT DISTINCT x.day FROM taken t
  CROSS JOIN LATERAL (
-    SELECT t.day WHERE t.source = 'account_move'
+    SELECT t.day WHERE t.source IN ('account_move', 'deferred')
     UNION ALL
     SELECT ((t.day::timestamp AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date
-     WHERE t.source <> 'account_move'
+     WHERE t.source NOT IN ('account_move', 'deferred')
     UNION ALL
     SELECT (((t.day + 1)::timestamp - interval '1 microsecond') AT TIME ZONE 'UTC'
             AT TIME ZONE %(tz)s)::date
-     WHERE t.source <> 'account_move'
+     WHERE t.source NOT IN ('account_move', 'deferred')
  ) x(day)
 """
 
@@ -416,9 +702,11 @@ def run_nightly_company(
     if today is None:
         today = local_today(cr, tz)
     days = nightly_days(cr, company_id, tz, today, lookback_days)
+    # Newest first: on a fresh install the lookback starts the coverage, and an older dirty
+    # day refreshed after it does not leave a gap covered.
     return [
         refresh_range(cr, company_id, first, last, config=config, today=today, tz=tz)
-        for first, last in day_ranges(days)
+        for first, last in reversed(day_ranges(days))
     ]
 
 

@@ -1,23 +1,25 @@
-"""Report questions answered from the coarsest table that can, plus the live delta.
+"""Report questions answered from the coarsest tables that can, in one statement.
 
-For each company the range is cut at its watermark (``perf_agg_state.aggregated_through``):
-days up to it come from the aggregates, later days (today, or days the nightly run has not
-reached yet) from the live source lines — so a figure never silently lacks today's sales.
+For each company the range is cut by its state (``perf_agg_state``):
 
-The router, per grain:
+- days of the aggregated coverage (``aggregated_from``..``aggregated_through``) come from the
+  rollups: ``template`` from one window ending at the watermark (last 7 / 30 / 90 / 365
+  days, month or year to date) plus or minus a few days when one is close enough, else whole
+  months from ``perf_sales_month_template`` and the edge days from ``perf_sales_daily``;
+  ``day`` from ``perf_sales_day_total``; ``categ_l1`` / ``categ_l2`` whole months from
+  ``perf_sales_month_categ`` and edge days from ``perf_sales_day_categ``;
+- days after the watermark that the last fold covers (today) come from the day tables;
+- every other day (before the coverage: a fresh install not backfilled yet; after the fold;
+  or after the watermark when ``live=True``) from the source lines.
 
-- ``template``: the rolling-window table when the range is exactly one of the windows ending
-  at every company's watermark, in one query over all the companies (the top N read best
-  first with an exactness bound, :func:`window_top`); else whole months from
-  ``perf_sales_month_template`` and the edge days from ``perf_sales_daily``;
-- ``day``: ``perf_sales_day_total``;
-- ``categ_l1`` / ``categ_l2``: whole months from ``perf_sales_month_categ``, edge days from
-  ``perf_sales_day_categ``.
-
-Every answer is ``{key: [qty, revenue, refund_amount, net_revenue]}`` (Decimal, unrounded)
-plus the list of tables read (``meta["sources"]``).
+Every company's pieces are summed in one statement, each company's amounts times its
+currency factor, and with a ``limit`` the top N is cut there too: no Python merge.
+Every answer is ``{key: [qty, revenue, refund_amount, net_revenue]}`` (Decimal, unrounded,
+in rank order with a limit) and its ``meta``: the tables read (``sources``), the ranges read
+from the source lines, each company's coverage and fold, and ``exact_as_of``.
 """
 
+import collections
 import datetime
 from decimal import Decimal
 
@@ -28,26 +30,33 @@ from . import schema, sources
 GRAINS = ("template", "day", "categ_l1", "categ_l2")
 ZERO = Decimal(0)
 _ONE = datetime.timedelta(days=1)
+#: A window is used when at most this many days must be added or taken away around it.
+WINDOW_MAX_CORRECTION_DAYS = 7
 
-_SUMS = sql.SQL("sum(qty), sum(revenue), sum(refund_amount), sum(net_revenue)")
+#: One company's state: time zone, coverage, windows and fold.
+State = collections.namedtuple(
+    "State", "tz agg_from through windows_as_of folded_through folded_at refreshed_at"
+)
 
 
 def company_states(cr, company_ids):
-    """``{company_id: (tz, aggregated_through, windows_as_of)}``."""
+    """``{company_id: State}`` (a company without a state row has nothing aggregated)."""
     tzs = sources.company_timezones(cr, company_ids)
     cr.execute(
-        "SELECT company_id, aggregated_through, windows_as_of FROM perf_agg_state "
+        "SELECT company_id, aggregated_from, aggregated_through, windows_as_of, "
+        "folded_through, folded_at, last_refresh_at FROM perf_agg_state "
         "WHERE company_id = ANY(%s)",
         (list(company_ids),),
     )
     states = {row[0]: row[1:] for row in cr.fetchall()}
-    return {cid: (tz, *states.get(cid, (None, None))) for cid, tz in tzs.items()}
+    empty = (None,) * 6
+    return {cid: State(tz, *states.get(cid, empty)) for cid, tz in tzs.items()}
 
 
 def _merge(total, rows):
     for key, *values in rows:
         acc = total.setdefault(key, [0, 0, 0, 0])
-        for i, value in enumerate(values):
+        for i, value in enumerate(values[:4]):
             acc[i] += value or 0
 
 
@@ -73,74 +82,236 @@ def _channel_sql(channel):
     return sql.SQL(" AND channel = %(channel)s") if channel else sql.SQL("")
 
 
-_KEYS = {
+#: grain -> (key column, month table, day table)
+_TABLES = {
     "template": ("product_tmpl_id", "perf_sales_month_template", "perf_sales_daily"),
+    "day": ("date", None, "perf_sales_day_total"),
     "categ_l1": ("categ_l1_id", "perf_sales_month_categ", "perf_sales_day_categ"),
     "categ_l2": ("categ_l2_id", "perf_sales_month_categ", "perf_sales_day_categ"),
 }
+_COLUMNS = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
 
-
-def _aggregated(cr, grain, company_id, first, last, channel, windows_as_of, used, limit=None):
-    params = {"company": company_id, "d1": first, "d2": last, "channel": channel}
-    if grain == "day":
-        used.add("perf_sales_day_total")
-        cr.execute(
-            sql.SQL(
-                "SELECT date, {sums} FROM perf_sales_day_total "
-                "WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s{ch} "
-                "GROUP BY date"
-            ).format(sums=_SUMS, ch=_channel_sql(channel)),
-            params,
-        )
-        return cr.fetchall()
-    key, month_table, day_table = _KEYS[grain]
-    days = (last - first).days + 1
-    if grain == "template" and not channel and last == windows_as_of and days in schema.WINDOWS:
-        used.add("perf_sales_window_template")
-        # With a limit, the index (company, window, revenue desc) yields the top rows only.
-        cr.execute(_WINDOW_ONE, dict(params, days=days, limit=limit))
-        return cr.fetchall()
-    edges, months = _months(first, last)
-    rows = []
-    if months:
-        used.add(month_table)
-        cr.execute(
-            sql.SQL(
-                "SELECT {key}, {sums} FROM {table} WHERE company_id = %(company)s "
-                "AND month BETWEEN %(m1)s AND %(m2)s{ch} GROUP BY {key}"
-            ).format(
-                key=sql.Identifier(key),
-                sums=_SUMS,
-                table=sql.Identifier(month_table),
-                ch=_channel_sql(channel),
-            ),
-            dict(params, m1=months[0], m2=months[1].replace(day=1)),
-        )
-        rows += cr.fetchall()
-    for d1, d2 in edges:
-        used.add(day_table)
-        cr.execute(
-            sql.SQL(
-                "SELECT {key}, {sums} FROM {table} WHERE company_id = %(company)s "
-                "AND date BETWEEN %(d1)s AND %(d2)s{ch} GROUP BY {key}"
-            ).format(
-                key=sql.Identifier(key),
-                sums=_SUMS,
-                table=sql.Identifier(day_table),
-                ch=_channel_sql(channel),
-            ),
-            dict(params, d1=d1, d2=d2),
-        )
-        rows += cr.fetchall()
-    return rows
-
-
-# One company's rows of a window, best first (index on company, window, revenue).
-_WINDOW_ONE = sql.SQL(
-    "SELECT product_tmpl_id, qty, revenue, refund_amount, net_revenue "
-    "FROM perf_sales_window_template WHERE company_id = %(company)s "
-    "AND window_days = %(days)s ORDER BY revenue DESC, product_tmpl_id LIMIT %(limit)s"
+_PIECE = sql.SQL(
+    "SELECT {key}, {cols}, company_id FROM {table} "
+    "WHERE company_id = %(company)s AND {time} BETWEEN %(d1)s AND %(d2)s{ch}"
 )
+_WINDOW_PIECE = sql.SQL(
+    "SELECT product_tmpl_id, {cols}, company_id FROM perf_sales_window_template "
+    "WHERE company_id = %(company)s AND window_name = %(window)s{ch}"
+)
+
+
+def _cols(sign):
+    return sql.SQL(", ").join(sql.SQL(sign) + sql.Identifier(c) for c in _COLUMNS)
+
+
+def _days(a, b):
+    return (b - a).days + 1 if a <= b else 0
+
+
+def _window_plan(ranges, a, b):
+    """The window closest to ``[a, b]``: ``(name, ranges to add, ranges to take away)``, or
+    None when every window is more than :data:`WINDOW_MAX_CORRECTION_DAYS` days away."""
+    best = None
+    for name, (w1, w2) in sorted(ranges.items()):
+        add = [r for r in ((a, min(b, w1 - _ONE)), (max(a, w2 + _ONE), b)) if r[0] <= r[1]]
+        sub = [r for r in ((w1, min(w2, a - _ONE)), (max(w1, b + _ONE), w2)) if r[0] <= r[1]]
+        cost = sum(_days(*r) for r in add + sub)
+        if best is None or cost < best[0]:
+            best = (cost, name, add, sub)
+    if best is None or best[0] > WINDOW_MAX_CORRECTION_DAYS:
+        return None
+    return best[1:]
+
+
+class _Pieces:
+    """The statement's parts, each rendered with its own parameters."""
+
+    def __init__(self, cr, grain, channel):
+        self.cr, self.grain, self.channel = cr, grain, channel
+        self.key, self.month_table, self.day_table = _TABLES[grain]
+        self.parts, self.used = [], set()
+
+    def table(self, table, company, a, b, sign="", time="date"):
+        if a > b:
+            return
+        self.used.add(table)
+        query = _PIECE.format(
+            key=sql.Identifier(self.key),
+            cols=_cols(sign),
+            table=sql.Identifier(table),
+            time=sql.Identifier(time),
+            ch=_channel_sql(self.channel),
+        )
+        params = {"company": company, "d1": a, "d2": b, "channel": self.channel}
+        self.parts.append(self.cr.mogrify(query, params))
+
+    def window(self, company, name):
+        self.used.add("perf_sales_window_template")
+        query = _WINDOW_PIECE.format(cols=_cols(""), ch=_channel_sql(self.channel))
+        params = {"company": company, "window": name, "channel": self.channel}
+        self.parts.append(self.cr.mogrify(query, params))
+
+    def aggregated(self, company, state, a, b):
+        """Days ``a``..``b`` (within the coverage) from the rollups."""
+        if self.grain == "template" and state.windows_as_of == state.through:
+            plan = _window_plan(schema.window_ranges(state.through), a, b)
+            if plan:
+                name, add, sub = plan
+                self.window(company, name)
+                for d1, d2 in add:
+                    self.table(self.day_table, company, d1, d2)
+                for d1, d2 in sub:
+                    self.table(self.day_table, company, d1, d2, sign="-")
+                return
+        if not self.month_table:
+            self.table(self.day_table, company, a, b)
+            return
+        edges, months = _months(a, b)
+        if months:
+            self.table(self.month_table, company, months[0], months[1].replace(day=1), time="month")
+        for d1, d2 in edges:
+            self.table(self.day_table, company, d1, d2)
+
+    def live(self, company, tz, a, b, features):
+        self.used.add("live")
+        query = _LIVE.format(
+            lines=sources.lines_sql(features),
+            key=_LIVE_KEYS[self.grain],
+            join=_CATEG_JOIN if self.grain.startswith("categ") else sql.SQL(""),
+            ch=_channel_sql(self.channel),
+        )
+        params = {"company": company, "tz": tz, "d1": a, "d2": b, "channel": self.channel}
+        self.parts.append(b"(" + self.cr.mogrify(query, params) + b")")
+
+
+def question(
+    cr,
+    grain,
+    company_ids,
+    date_from,
+    date_to,
+    channel=None,
+    states=None,
+    limit=None,
+    factors=None,
+    live=False,
+):
+    """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
+
+    ``factors``: ``{company: factor}`` converting each company's amounts (its own currency)
+    into one reporting currency before they are added up (missing: 1, same currency).
+    ``limit`` (template grain): only the top rows by revenue, cut in SQL. ``live``: the days
+    after the watermark from the source lines even when a fold covers them.
+
+    Returns ``(totals, meta)``: ``totals`` maps the grain's key to
+    ``[qty, revenue, refund_amount, net_revenue]``.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    if date_from > date_to:
+        raise ValueError(f"the range is inverted: {date_from} is after {date_to}")
+    states = states or company_states(cr, company_ids)
+    pieces = _Pieces(cr, grain, channel)
+    live_ranges, as_of, features = [], [], None
+    meta = {"aggregated": {}, "folded_through": {}}
+    for company_id in sorted(states):
+        st = states[company_id]
+        todo = []  # ranges for the source lines
+        last = None
+        if st.through:
+            meta["aggregated"][company_id] = [_iso(st.agg_from), _iso(st.through)]
+            a = max(date_from, st.agg_from) if st.agg_from else date_from
+            if a > date_from:
+                todo.append((date_from, min(date_to, a - _ONE)))
+            b = min(date_to, st.through)
+            if a <= b:
+                pieces.aggregated(company_id, st, a, b)
+                as_of.append(st.folded_at or st.refreshed_at)
+            last = st.through
+            if not live and st.folded_through and st.folded_through > st.through:
+                fa, fb = max(date_from, st.through + _ONE), min(date_to, st.folded_through)
+                if fa <= fb:
+                    pieces.table(pieces.day_table, company_id, fa, fb)
+                    as_of.append(st.folded_at)
+                last = st.folded_through
+                meta["folded_through"][company_id] = _iso(st.folded_through)
+        else:
+            meta["aggregated"][company_id] = None
+        first_live = max(date_from, last + _ONE) if last else date_from
+        if first_live <= date_to:
+            todo.append((first_live, date_to))
+        for a, b in todo:
+            if a > b:
+                continue
+            features = features or sources.Features(cr)
+            pieces.live(company_id, st.tz, a, b, features)
+            live_ranges.append((a, b))
+    totals = _run(cr, pieces, factors, limit if grain == "template" else None)
+    meta.update(
+        sources=sorted(pieces.used),
+        live_days=sum(_days(a, b) for a, b in live_ranges),
+        live_ranges=[[a.isoformat(), b.isoformat()] for a, b in live_ranges],
+    )
+    if live_ranges or not as_of or None in as_of:
+        cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        as_of.append(cr.fetchone()[0])
+    meta["exact_as_of"] = min(t for t in as_of if t).isoformat()
+    return totals, meta
+
+
+def _iso(day):
+    return day.isoformat() if day else None
+
+
+_SUMMED = sql.SQL(
+    "SELECT p.key, sum(p.qty), {revenue}, {refund}, {net} "
+    "FROM ({parts}) AS p(key, qty, revenue, refund_amount, net_revenue, line_count, company_id)"
+    "{join} GROUP BY p.key HAVING sum(p.line_count) <> 0{order}"
+)
+
+
+def _run(cr, pieces, factors, limit):
+    if not pieces.parts:
+        return {}
+    # The parts are rendered already: their own percent signs must not read as placeholders.
+    parts = sql.SQL(b" UNION ALL ".join(pieces.parts).decode().replace("%", "%%"))
+    if factors:
+        join = sql.SQL(
+            " LEFT JOIN unnest(%(fc)s::integer[], %(ff)s::numeric[]) AS f(company_id, factor)"
+            " USING (company_id)"
+        )
+
+        def measure(name):
+            return sql.SQL("sum(p.{} * COALESCE(f.factor, 1))").format(sql.Identifier(name))
+
+    else:
+        join = sql.SQL("")
+
+        def measure(name):
+            return sql.SQL("sum(p.{})").format(sql.Identifier(name))
+
+    order = sql.SQL("")
+    if limit:
+        order = sql.SQL(" ORDER BY 3 DESC, 1 LIMIT {}").format(sql.Literal(int(limit)))
+    query = _SUMMED.format(
+        revenue=measure("revenue"),
+        refund=measure("refund_amount"),
+        net=measure("net_revenue"),
+        parts=parts,
+        join=join,
+        order=order,
+    )
+    companies = sorted(factors or ())
+    # A few thousand rows: parallel workers cost more to start than they save (this is a
+    # transaction-level setting; outside a transaction it does nothing).
+    cr.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cr.execute(
+        query,
+        {"fc": companies, "ff": [Decimal(str(factors[c])) for c in companies]},
+    )
+    return {key: list(values) for key, *values in cr.fetchall()}
+
 
 _LIVE_KEYS = {
     "template": sql.SQL("l.product_tmpl_id"),
@@ -157,13 +328,15 @@ _LIVE = sql.SQL(
     "COALESCE(sum(l.qty) FILTER (WHERE NOT l.is_refund), 0), "
     "COALESCE(sum(l.amount) FILTER (WHERE NOT l.is_refund), 0), "
     "COALESCE(sum(l.amount) FILTER (WHERE l.is_refund), 0), "
-    "COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0) "
+    "COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0), "
+    "count(*), %(company)s "
     "FROM l {join} WHERE l.product_tmpl_id IS NOT NULL{ch} GROUP BY 1"
 )
 
 
 def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
-    """The question answered from the source tables only (the live SQL baseline)."""
+    """The question answered from the source tables only (the live SQL baseline):
+    rows ``(key, qty, revenue, refund_amount, net_revenue)``."""
     features = features or sources.Features(cr)
     query = _LIVE.format(
         lines=sources.lines_sql(features),
@@ -174,101 +347,7 @@ def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
     cr.execute(
         query, {"company": company_id, "tz": tz, "d1": first, "d2": last, "channel": channel}
     )
-    return cr.fetchall()
-
-
-# Top N templates of a rolling window across companies, exactly, reading few rows: each
-# company's window rows are read best first down to ``depth`` (index on company, window,
-# revenue desc); the candidates' totals are summed over all the companies. A template that
-# is no candidate has, in every company, at most that company's last read revenue (or 0 when
-# it has no row there): ``unseen_max`` bounds its total. When the N-th candidate's total is
-# above that bound, the candidates' top N is the exact top N; else the caller reads deeper.
-_FACTORS = sql.SQL(
-    """
-f AS (SELECT * FROM unnest(%(companies)s::integer[], %(factors)s::numeric[])
-                 AS f(company_id, factor))"""
-)
-
-_WINDOW_TOP = sql.SQL(
-    """
-WITH {factors}, ranked AS MATERIALIZED (
-    SELECT c.company_id, t.product_tmpl_id, t.revenue * c.factor AS revenue
-      FROM f AS c
-     CROSS JOIN LATERAL (
-            SELECT product_tmpl_id, revenue FROM perf_sales_window_template
-             WHERE company_id = c.company_id AND window_days = %(days)s
-             ORDER BY revenue DESC LIMIT %(depth)s
-     ) t
-), cut AS (
-    SELECT min(revenue) AS last_read FROM ranked
-     GROUP BY company_id HAVING count(*) = %(depth)s
-), top AS (
-    SELECT k.product_tmpl_id, sum(w.qty), sum(w.revenue) AS revenue, sum(w.refund_amount),
-           sum(w.net_revenue)
-      FROM (SELECT DISTINCT product_tmpl_id FROM ranked) k
-     CROSS JOIN LATERAL (
-            SELECT w.qty, w.revenue * f.factor AS revenue,
-                   w.refund_amount * f.factor AS refund_amount,
-                   w.net_revenue * f.factor AS net_revenue
-              FROM perf_sales_window_template w JOIN f ON f.company_id = w.company_id
-             WHERE w.company_id = ANY(%(companies)s) AND w.window_days = %(days)s
-               AND w.product_tmpl_id = k.product_tmpl_id
-            OFFSET 0  -- keeps the per-candidate index probe (no pull-up into a hash join)
-     ) w
-     GROUP BY k.product_tmpl_id
-     ORDER BY revenue DESC, k.product_tmpl_id
-     LIMIT %(limit)s
-)
-SELECT top.*, (SELECT COALESCE(sum(GREATEST(last_read, 0)), 0) FROM cut),
-       (SELECT count(*) FROM cut)
-  FROM top
-"""
-).format(factors=_FACTORS)
-
-_WINDOW_ALL = sql.SQL(
-    """
-WITH {factors}
-SELECT w.product_tmpl_id, sum(w.qty), sum(w.revenue * f.factor),
-       sum(w.refund_amount * f.factor), sum(w.net_revenue * f.factor)
-  FROM perf_sales_window_template w JOIN f ON f.company_id = w.company_id
- WHERE w.window_days = %(days)s
- GROUP BY w.product_tmpl_id
-"""
-).format(factors=_FACTORS)
-
-#: First read depth of :data:`_WINDOW_TOP` per company: this multiple of N, at least the
-#: minimum (4 times deeper on each retry).
-WINDOW_TOP_DEPTH = 10
-WINDOW_TOP_MIN_DEPTH = 200
-
-
-def window_top(cr, company_ids, days, limit=None, factors=None):
-    """Rows ``(template, qty, revenue, refund_amount, net_revenue)`` of the ``days`` window
-    summed over ``company_ids``: the top ``limit`` by revenue (exact), or all rows.
-    ``factors``: ``{company: factor}`` turning a company's amounts into the reporting
-    currency (missing: 1)."""
-    companies = sorted(company_ids)
-    factors = factors or {}
-    params = {
-        "companies": companies,
-        "days": days,
-        "factors": [Decimal(str(factors.get(cid, 1))) for cid in companies],
-    }
-    if not limit:
-        cr.execute(_WINDOW_ALL, params)
-        return cr.fetchall()
-    if len(companies) == 1:
-        # One company: its rows best first are the answer (index on company, window, revenue).
-        cr.execute(_WINDOW_ONE, dict(params, company=companies[0], limit=limit))
-        return _scaled(cr.fetchall(), factors.get(companies[0], 1))
-    depth = max(WINDOW_TOP_DEPTH * limit, WINDOW_TOP_MIN_DEPTH)
-    while True:
-        cr.execute(_WINDOW_TOP, dict(params, depth=depth, limit=limit))
-        rows = cr.fetchall()
-        cut = rows[0][-1] if rows else 0
-        if not cut or (len(rows) == limit and rows[-1][2] > rows[-1][-2]):
-            return [row[:5] for row in rows]
-        depth *= 4
+    return [row[:5] for row in cr.fetchall()]
 
 
 def _scaled(rows, factor):
@@ -282,82 +361,6 @@ def _scaled(rows, factor):
         return value * exact if isinstance(value, Decimal) else value * float(factor)
 
     return [(key, qty, *(times(v) for v in amounts)) for key, qty, *amounts in rows]
-
-
-def question(
-    cr,
-    grain,
-    company_ids,
-    date_from,
-    date_to,
-    channel=None,
-    states=None,
-    limit=None,
-    factors=None,
-):
-    """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
-
-    ``factors``: ``{company: factor}`` converting each company's amounts (its own currency)
-    into one reporting currency before they are added up (missing: 1, same currency).
-
-    ``limit`` (template grain): only the top rows by revenue are needed; when one company's
-    aggregates answer alone, only those rows are read. Otherwise every row is read (a top
-    N of a sum is not the sum of top Ns) and the caller cuts with :func:`top`.
-
-    Returns ``(totals, meta)``: ``totals`` maps the grain's key to
-    ``[qty, revenue, refund_amount, net_revenue]``.
-    """
-    if grain not in GRAINS:
-        raise ValueError(f"unknown grain {grain!r}")
-    if date_from > date_to:
-        raise ValueError(f"the range is inverted: {date_from} is after {date_to}")
-    states = states or company_states(cr, company_ids)
-    days = (date_to - date_from).days + 1
-    if (
-        grain == "template"
-        and not channel
-        and states
-        and days in schema.WINDOWS
-        and all(
-            through and through >= date_to and windows_as_of == date_to
-            for _tz, through, windows_as_of in states.values()
-        )
-    ):
-        # Every company's window ends on the last day asked: one query over them all.
-        rows = window_top(cr, states, days, limit, factors)
-        totals = {key: list(values) for key, *values in rows}
-        return totals, {"sources": ["perf_sales_window_template"], "live_days": 0}
-    totals, used, live_days = {}, set(), 0
-    features = None
-    factors = factors or {}
-    for company_id in sorted(states):
-        factor = factors.get(company_id, 1)
-        tz, through, windows_as_of = states[company_id]
-        agg_last = min(date_to, through) if through else None
-        if agg_last and agg_last >= date_from:
-            alone = len(states) == 1 and agg_last == date_to
-            rows = _aggregated(
-                cr,
-                grain,
-                company_id,
-                date_from,
-                agg_last,
-                channel,
-                windows_as_of,
-                used,
-                limit if alone else None,
-            )
-            _merge(totals, _scaled(rows, factor))
-            live_first = agg_last + _ONE
-        else:
-            live_first = date_from
-        if live_first <= date_to:
-            features = features or sources.Features(cr)
-            used.add("live")
-            live_days += (date_to - live_first).days + 1
-            rows = live(cr, grain, company_id, tz, live_first, date_to, channel, features)
-            _merge(totals, _scaled(rows, factor))
-    return totals, {"sources": sorted(used), "live_days": live_days}
 
 
 def top(totals, limit=None, measure=1):
@@ -481,6 +484,14 @@ def view_route(fields, date_granularities=(), date_conditions=()):
 MONEY_MEASURES = frozenset({"revenue", "margin", "refund_amount", "net_revenue"})
 
 
+#: Month rollups hold the days up to each company's watermark; the days after it (today,
+#: folded) are added at month grain from the day table holding the same keys.
+_MONTH_TAIL = {
+    "perf_sales_month_categ": "perf_sales_day_categ",
+    "perf_sales_month_template": "perf_sales_daily",
+}
+
+
 def view_sql(table, factors=None):
     """``SELECT`` of ``perf_sales_daily`` or one of its rollups, shaped like the base table
     for the columns it has. ``factors``: ``{company: factor}`` converting each company's
@@ -507,10 +518,27 @@ def view_sql(table, factors=None):
         join = sql.SQL(" LEFT JOIN (VALUES {}) AS f(company_id, factor) USING (company_id)").format(
             values
         )
-    return sql.SQL("SELECT t.id, t.{time} AS date, {cols} FROM {table} AS t{join}").format(
+    source = sql.Identifier(table)
+    if table in _MONTH_TAIL:
+        names = sql.SQL(", ").join(map(sql.Identifier, ("company_id", *keys, *measures)))
+        day_names = sql.SQL(", ").join(
+            sql.SQL("d.{}").format(sql.Identifier(c)) for c in ("company_id", *keys, *measures)
+        )
+        source = sql.SQL(
+            "(SELECT id, month, {names} FROM {table} UNION ALL "
+            "SELECT -d.id, date_trunc('month', d.date)::date, {day_names} FROM {day} AS d "
+            "LEFT JOIN perf_agg_state s ON s.company_id = d.company_id "
+            "WHERE s.aggregated_through IS NULL OR d.date > s.aggregated_through)"
+        ).format(
+            names=names,
+            table=sql.Identifier(table),
+            day_names=day_names,
+            day=sql.Identifier(_MONTH_TAIL[table]),
+        )
+    return sql.SQL("SELECT t.id, t.{time} AS date, {cols} FROM {source} AS t{join}").format(
         time=sql.Identifier(time_col),
         cols=sql.SQL(", ").join(cols),
-        table=sql.Identifier(table),
+        source=source,
         join=join,
     )
 

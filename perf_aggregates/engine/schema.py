@@ -11,15 +11,19 @@ perf_sales_day_total          day x company x channel (trends, POS by day)
 perf_sales_day_categ          day x company x channel x category level 1 x level 2
 perf_sales_month_categ        month x company x channel x category level 1 x level 2
 perf_sales_month_template     month x company x channel x template
-perf_sales_window_template    company x template x rolling window (7 / 30 days) as of
-                              the company's watermark
+perf_sales_window_template    company x window x channel x template, for the common
+                              periods ending at the company's watermark (last 7 / 30 /
+                              90 / 365 days, month and year to date)
 ============================  ==========================================================
 
 Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers;
 line writes go through ``perf_agg_dirty_order``, order ids folded into days by the refresh),
-``perf_agg_state`` (per company: the last fully aggregated local day), ``perf_agg_run``
-(every refresh run, for System Health).
+``perf_agg_state`` (per company: the contiguous range of local days aggregated by refreshes,
+``aggregated_from``..``aggregated_through``, and the fold of the days after it, see
+:func:`.refresh.fold`), ``perf_agg_run`` (every refresh run, for System Health).
 """
+
+import datetime
 
 from psycopg2 import sql
 
@@ -59,8 +63,34 @@ ROLLUPS = {
     "perf_sales_month_template": ("month", ("channel", "product_tmpl_id", "categ_l1_id")),
 }
 
-#: Rolling windows (days) kept per template, as of each company's watermark.
-WINDOWS = (7, 30)
+
+def _year_before(day):
+    """The same day a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+#: Windows kept per template, as of each company's watermark ``T``: name -> ``(first,
+#: last)`` as a function of ``T``. The common periods ending today are one window minus a
+#: day or so plus the folded days after ``T`` (:mod:`.reports`); ``lytd`` is the year to date
+#: of a year before, beside this year's.
+WINDOWS = {
+    "7": lambda t: (t - datetime.timedelta(days=6), t),
+    "30": lambda t: (t - datetime.timedelta(days=29), t),
+    "90": lambda t: (t - datetime.timedelta(days=89), t),
+    "365": lambda t: (t - datetime.timedelta(days=364), t),
+    "mtd": lambda t: (t.replace(day=1), t),
+    "ytd": lambda t: (t.replace(month=1, day=1), t),
+    "lytd": lambda t: (_year_before(t).replace(month=1, day=1), _year_before(t)),
+}
+
+
+def window_ranges(as_of):
+    """``{name: (first, last)}`` of every window as of ``as_of``."""
+    return {name: bounds(as_of) for name, bounds in WINDOWS.items()}
+
 
 _KEY_TYPES = {
     "channel": "varchar NOT NULL",
@@ -95,6 +125,28 @@ CREATE TABLE IF NOT EXISTS perf_agg_state (
     aggregated_through date,
     windows_as_of date,
     last_refresh_at timestamp
+);
+-- NULL on rows written before coverage was tracked: aggregated from the beginning.
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS aggregated_from date;
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_through date;
+ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_at timestamp;
+-- A refresh of a few old days moves the month and window rollups by the difference of the
+-- days' rows (old rows negated, new rows), kept here for the transaction only.
+CREATE UNLOGGED TABLE IF NOT EXISTS perf_agg_delta (
+    xact bigint NOT NULL,
+    company_id integer NOT NULL,
+    date date NOT NULL,
+    channel varchar NOT NULL,
+    product_tmpl_id integer NOT NULL,
+    categ_l1_id integer,
+    qty numeric NOT NULL,
+    revenue numeric NOT NULL,
+    margin numeric,
+    order_count integer NOT NULL,
+    line_count integer NOT NULL,
+    refund_qty numeric NOT NULL,
+    refund_amount numeric NOT NULL,
+    net_revenue numeric NOT NULL
 );
 CREATE TABLE IF NOT EXISTS perf_agg_run (
     id serial PRIMARY KEY,
@@ -164,6 +216,7 @@ $$;
 OWNED_TABLES = (
     "perf_agg_dirty",
     "perf_agg_dirty_order",
+    "perf_agg_delta",
     "perf_agg_state",
     "perf_agg_run",
     "perf_product_dim",
@@ -235,16 +288,33 @@ def window_ddl():
             id serial PRIMARY KEY,
             company_id integer NOT NULL,
             as_of date NOT NULL,
-            window_days integer NOT NULL,
+            window_name varchar NOT NULL,
+            channel varchar NOT NULL,
             product_tmpl_id integer NOT NULL,
             {measures}
         );
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_top_idx
-            ON perf_sales_window_template (company_id, window_days, revenue DESC);
-        CREATE INDEX IF NOT EXISTS perf_sales_window_template_tmpl_idx
-            ON perf_sales_window_template (company_id, window_days, product_tmpl_id);
+        CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
+            ON perf_sales_window_template (company_id, window_name, channel, product_tmpl_id);
         """
     ).format(measures=_measures_ddl())
+
+
+def _upgrade_windows(cr):
+    """The window table before named windows and channels: dropped (it is derived data) and
+    every company's windows marked as not built, so the next refresh rebuilds them."""
+    if table_exists(cr, "perf_sales_window_template") and not column_exists(
+        cr, "perf_sales_window_template", "window_name"
+    ):
+        cr.execute("DROP TABLE perf_sales_window_template")
+        cr.execute("UPDATE perf_agg_state SET windows_as_of = NULL")
+    cr.execute(
+        "SELECT NOT indisunique FROM pg_index "
+        "WHERE indexrelid = to_regclass('perf_sales_window_template_key_idx')"
+    )
+    row = cr.fetchone()
+    if row and row[0]:
+        # The key index is unique since the windows are updated in place.
+        cr.execute("DROP INDEX perf_sales_window_template_key_idx")
 
 
 def install(cr):
@@ -253,6 +323,12 @@ def install(cr):
     cr.execute(daily_ddl())
     for table in ROLLUPS:
         cr.execute(rollup_ddl(table))
+    # The key of the month x template rollup (a refresh of old days updates it in place).
+    cr.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_month_template_key_idx "
+        "ON perf_sales_month_template (company_id, month, channel, product_tmpl_id)"
+    )
+    _upgrade_windows(cr)
     cr.execute(window_ddl())
 
 
@@ -269,21 +345,21 @@ def table_exists(cr, table):
     return cr.fetchone()[0]
 
 
+# pg_catalog, not information_schema: these run on every refresh and fold (a few hundred
+# microseconds instead of milliseconds), for the first table of that name on the search path.
+_COLUMN_TYPE = """
+SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+ WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
 def column_exists(cr, table, column):
-    cr.execute(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s)",
-        (table, column),
-    )
-    return cr.fetchone()[0]
+    return column_type(cr, table, column) is not None
 
 
 def column_type(cr, table, column):
-    """``data_type`` of a column from the live catalog, or ``None`` when it is missing."""
-    cr.execute(
-        "SELECT data_type FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s",
-        (table, column),
-    )
+    """The type of a column from the live catalog (``jsonb``, ``integer``, ``character
+    varying``, ...; without length or precision), or ``None`` when it is missing."""
+    cr.execute(_COLUMN_TYPE, (table, column))
     row = cr.fetchone()
-    return row[0] if row else None
+    return row[0].split("(")[0] if row else None

@@ -37,6 +37,11 @@ EXACT = Decimal("0.000001")
 @pytest.fixture(scope="module")
 def world(make_database):
     """A database with two companies (Tokyo, Los Angeles), two currencies and tricky sales."""
+    yield from make_world(make_database)
+
+
+def make_world(make_database):
+    """The ``world`` fixture's body (other modules build their own world with it)."""
     dsn = make_database("agg_t")
     conn = psycopg2.connect(dsn)
     cr = conn.cursor()
@@ -561,8 +566,8 @@ def test_reports_route_to_rollups_and_equal_live_sql(world):
         seen.update(meta["sources"])
         want = {}
         states = reports.company_states(cr, companies)
-        for cid, (tz, _t, _w) in states.items():
-            reports._merge(want, reports.live(cr, grain, cid, tz, d1, d2, channel))
+        for cid, st in states.items():
+            reports._merge(want, reports.live(cr, grain, cid, st.tz, d1, d2, channel))
         assert set(got) == set(want), (grain, d1, d2)
         for key in want:
             for a, b in zip(got[key], want[key], strict=True):
@@ -677,7 +682,7 @@ def test_top_templates_read_only_the_top_rows_of_the_window(world):
         cr, "template", [ids["east"]], D(2024, 3, 11), D(2024, 4, 9), limit=1
     )
     assert meta["sources"] == ["perf_sales_window_template"] and len(got) == 1
-    tz = states[ids["east"]][0]
+    tz = states[ids["east"]].tz
     want = {}
     reports._merge(
         want, reports.live(cr, "template", ids["east"], tz, D(2024, 3, 11), D(2024, 4, 9))
@@ -706,20 +711,20 @@ def assert_rollups_match_oracle(cr):
     cr.execute("SELECT company_id, windows_as_of FROM perf_agg_state")
     as_of = dict(cr.fetchall())
     windows = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for (day, company, tmpl, _channel), (qty, rev, _rq, ramount, _o) in expected.items():
-        for days in schema.WINDOWS:
-            if as_of[company] - datetime.timedelta(days=days) < day <= as_of[company]:
-                row = windows[(company, days, tmpl)]
+    for (day, company, tmpl, channel), (qty, rev, _rq, ramount, _o) in expected.items():
+        for name, (first, last) in schema.window_ranges(as_of[company]).items():
+            if first <= day <= last:
+                row = windows[(company, name, channel, tmpl)]
                 row[0] += qty
                 row[1] += rev
                 row[2] += ramount
     cr.execute(
-        "SELECT company_id, window_days, product_tmpl_id, qty, revenue, refund_amount, as_of "
-        "FROM perf_sales_window_template"
+        "SELECT company_id, window_name, channel, product_tmpl_id, qty, revenue, "
+        "refund_amount, as_of FROM perf_sales_window_template"
     )
     rows = cr.fetchall()
-    assert {r[6] for r in rows} <= set(as_of.values())
-    got = {tuple(r[:3]): r[3:6] for r in rows}
+    assert {r[7] for r in rows} <= set(as_of.values())
+    got = {tuple(r[:4]): r[4:7] for r in rows}
     assert set(got) == set(windows)
     for key, values in windows.items():
         assert all(abs(a - b) < EXACT for a, b in zip(got[key], values, strict=True)), key
@@ -754,7 +759,7 @@ def test_one_day_refreshes_keep_month_and_window_rollups_exact(world):
         assert_rollups_match_oracle(cr)
     cr.execute(
         "SELECT revenue FROM perf_sales_window_template WHERE company_id = %s "
-        "AND product_tmpl_id = %s AND window_days = 7",
+        "AND product_tmpl_id = %s AND window_name = '7'",
         (east, ids["old_t"]),
     )
     assert cr.fetchone()[0] == Decimal("12.34")
@@ -788,27 +793,38 @@ def test_one_day_refreshes_keep_month_and_window_rollups_exact(world):
     refresh_all(conn)
 
 
-def test_top_templates_across_companies_are_exact_at_any_read_depth(world, monkeypatch):
+def test_top_templates_across_companies_are_exact_for_windows_and_months(world):
+    """The top N over both companies is cut in SQL from a window (exact, or a few days
+    added or taken away) or from months and edge days: always the live top N."""
     conn, ids = world
     refresh_all(conn)
     cr = conn.cursor()
     companies = [ids["east"], ids["west"]]
     states = reports.company_states(cr, companies)
-    d1, d2 = D(2024, 3, 11), D(2024, 4, 9)
-    want = {}
-    for cid, (tz, _t, _w) in states.items():
-        reports._merge(want, reports.live(cr, "template", cid, tz, d1, d2))
-    full = reports.top(want)
-    # Depth 1: the first read cannot prove the top, the deeper reads must.
-    monkeypatch.setattr(reports, "WINDOW_TOP_DEPTH", 1)
-    monkeypatch.setattr(reports, "WINDOW_TOP_MIN_DEPTH", 1)
-    for limit in (1, 2, 3):
-        got, meta = reports.question(cr, "template", companies, d1, d2, limit=limit)
-        assert meta["sources"] == ["perf_sales_window_template"]
-        rows = reports.top(got, limit)
-        assert [r[0] for r in rows] == [r[0] for r in full[:limit]]
-        for row, expected in zip(rows, full, strict=False):
-            assert all(abs(a - b) < EXACT for a, b in zip(row[1:], expected[1:], strict=True))
+    through = D(2024, 4, 9)
+    cases = [
+        (D(2024, 3, 11), through, {"perf_sales_window_template"}),  # the 30 days
+        (D(2024, 3, 12), through, {"perf_sales_window_template", "perf_sales_daily"}),
+        (D(2024, 3, 9), D(2024, 4, 8), {"perf_sales_window_template", "perf_sales_daily"}),
+        (D(2024, 3, 1), D(2024, 3, 31), {"perf_sales_month_template"}),
+        # Before the coverage (aggregated from 2024-02-01): January from the source lines.
+        (D(2024, 1, 1), through, {"live", "perf_sales_month_template", "perf_sales_daily"}),
+        (D(2024, 2, 15), D(2024, 3, 20), {"perf_sales_daily"}),
+        (D(2024, 2, 15), through, {"perf_sales_month_template", "perf_sales_daily"}),
+    ]
+    for d1, d2, sources in cases:
+        want = {}
+        for cid, st in states.items():
+            reports._merge(want, reports.live(cr, "template", cid, st.tz, d1, d2))
+        full = reports.top(want)
+        assert full, (d1, d2)
+        for limit in (1, 2, 3, None):
+            got, meta = reports.question(cr, "template", companies, d1, d2, limit=limit)
+            assert set(meta["sources"]) == sources, (d1, d2)
+            rows = reports.top(got, limit)
+            assert [r[0] for r in rows] == [r[0] for r in full[:limit]], (d1, d2, limit)
+            for row, expected in zip(rows, full, strict=False):
+                assert all(abs(a - b) < EXACT for a, b in zip(row[1:], expected[1:], strict=True))
     conn.rollback()
 
 
@@ -825,13 +841,11 @@ def test_companies_in_two_currencies_are_converted_before_they_are_added(world, 
     factors = {ids["east"]: Decimal("1.1"), ids["west"]: Decimal("0.5")}
     d1, d2 = (D(2024, 3, 11), D(2024, 4, 9)) if route == "window" else (FIRST, TODAY)
     want = {}
-    for cid, (tz, _t, _w) in states.items():
-        rows = reports.live(cr, "template", cid, tz, d1, d2)
+    for cid, st in states.items():
+        rows = reports.live(cr, "template", cid, st.tz, d1, d2)
         reports._merge(want, reports._scaled(rows, factors[cid]))
     full = reports.top(want)
     assert len(full) >= 2
-    old = reports.WINDOW_TOP_DEPTH, reports.WINDOW_TOP_MIN_DEPTH
-    reports.WINDOW_TOP_DEPTH = reports.WINDOW_TOP_MIN_DEPTH = 1
     try:
         for limit in (1, 2, None):
             got, meta = reports.question(
@@ -849,5 +863,4 @@ def test_companies_in_two_currencies_are_converted_before_they_are_added(world, 
         assert sum(v[0] for v in got.values()) == sum(v[0] for v in plain.values())
         assert sum(v[1] for v in got.values()) != sum(v[1] for v in plain.values())
     finally:
-        reports.WINDOW_TOP_DEPTH, reports.WINDOW_TOP_MIN_DEPTH = old
-    conn.rollback()
+        conn.rollback()
