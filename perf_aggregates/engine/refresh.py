@@ -216,11 +216,11 @@ _KEEP_NEW = sql.SQL(
 )
 
 
-def _added(table_alias="t"):
+def _added(names=schema.MEASURE_NAMES, table_alias="t"):
     """``SET`` list adding ``EXCLUDED``'s measures to the row's (a NULL margin stays NULL
     only when both are)."""
     parts = []
-    for name in schema.MEASURE_NAMES:
+    for name in names:
         col = sql.Identifier(name)
         if name == "margin":
             parts.append(
@@ -256,17 +256,18 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, mi
 {nonzero}
 ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
 INSERT INTO perf_sales_window_template AS t
-       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
-SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
+       (company_id, as_of, window_name, channel, product_tmpl_id, {wcols})
+SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {wsums}
   FROM perf_agg_delta d
   JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
     ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
  GROUP BY w.name, d.channel, d.product_tmpl_id
 {nonzero}
-ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {added};
+ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {wadded};
 DELETE FROM perf_sales_month_template
- WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
+ WHERE company_id = %(company)s AND month BETWEEN %(m1)s AND %(m2)s
+   AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_sales_window_template
  WHERE company_id = %(company)s AND product_tmpl_id = ANY(%(tmpls)s) AND line_count = 0;
 DELETE FROM perf_agg_delta WHERE xact = txid_current();
@@ -306,20 +307,31 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 """
 )
 
+#: The measures the windows keep (those the reports read); the others stay at their default.
+WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
+_WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
+
+# One pass over the base rows: each row falls in one segment between consecutive window
+# bounds (``width_bucket``), the segments are summed per template, and each window is the sum
+# of the segments it spans.
 _WINDOWS = sql.SQL(
     """
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
-       (company_id, as_of, window_name, channel, product_tmpl_id, {measures})
-SELECT %(company)s, %(as_of)s, w.name, d.channel, d.product_tmpl_id, {from_rows}
-  FROM perf_sales_daily d
-  JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
-    ON d.date BETWEEN w.first AND w.last
- WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
- GROUP BY w.name, d.channel, d.product_tmpl_id;
+       (company_id, as_of, window_name, channel, product_tmpl_id, {cols})
+SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
+  FROM (SELECT width_bucket(d.date, %(bounds)s::date[]) AS seg, d.channel, d.product_tmpl_id,
+               {sum_d}
+          FROM perf_sales_daily d
+         WHERE d.company_id = %(company)s AND d.date >= %(first)s AND d.date <= %(as_of)s{only_d}
+         GROUP BY 1, 2, 3) AS p
+  JOIN unnest(%(names)s::varchar[], %(seg_from)s::integer[], %(seg_to)s::integer[])
+       AS w(name, seg_from, seg_to) ON p.seg BETWEEN w.seg_from AND w.seg_to
+ GROUP BY w.name, p.channel, p.product_tmpl_id;
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
+
 
 #: A range of at most this many days rebuilds only the templates it touched in the month and
 #: window rollups; a longer one (backfill chunks) rebuilds them whole.
@@ -398,11 +410,21 @@ def refresh_range(
         names = sorted(ranges)
         cr.execute(
             _APPLY_DELTA.format(
-                measures=_MEASURES, from_rows=_FROM_ROWS, nonzero=_NONZERO, added=_added()
+                measures=_MEASURES,
+                from_rows=_FROM_ROWS,
+                nonzero=_NONZERO,
+                added=_added(),
+                wcols=_WINDOW_COLS,
+                wsums=sql.SQL(", ").join(
+                    sql.SQL("sum({})").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+                ),
+                wadded=_added(WINDOW_MEASURES),
             ),
             {
                 "company": company_id,
                 "through": through,
+                "m1": _month(date_from),
+                "m2": _month(date_to),
                 "names": names,
                 "firsts": [ranges[n][0] for n in names],
                 "lasts": [ranges[n][1] for n in names],
@@ -504,16 +526,37 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False):
     }
 
 
+def window_segments(ranges):
+    """``(bounds, {name: (first segment, last segment)})`` for ``width_bucket``: the sorted
+    distinct window bounds, and the segments each window spans."""
+    bounds = sorted(
+        {first for first, _l in ranges.values()} | {last + _DAY for _f, last in ranges.values()}
+    )
+    index = {day: i + 1 for i, day in enumerate(bounds)}  # width_bucket is 1-based
+    return bounds, {
+        name: (index[first], index[last + _DAY] - 1) for name, (first, last) in ranges.items()
+    }
+
+
+_DAY = datetime.timedelta(days=1)
+
+
 def refresh_windows(cr, company_id, as_of, templates=None):
-    """Rebuild the windows per channel and template of one company, ending at ``as_of``: all
+    """Rebuild the windows per channel and template of one company, as of ``as_of``: all
     of them, or only those of ``templates`` (when the windows already end at ``as_of``)."""
     only = templates is not None
     ranges = schema.window_ranges(as_of)
     names = sorted(ranges)
+    bounds, spans = window_segments(ranges)
     cr.execute(
         _WINDOWS.format(
-            measures=_MEASURES,
-            from_rows=_FROM_ROWS,
+            cols=_WINDOW_COLS,
+            sum_p=sql.SQL(", ").join(
+                sql.SQL("sum(p.{0})").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+            ),
+            sum_d=sql.SQL(", ").join(
+                sql.SQL("sum(d.{0}) AS {0}").format(sql.Identifier(m)) for m in WINDOW_MEASURES
+            ),
             only=_ONLY if only else sql.SQL(""),
             only_d=_ONLY_D if only else sql.SQL(""),
         ),
@@ -521,9 +564,10 @@ def refresh_windows(cr, company_id, as_of, templates=None):
             "company": company_id,
             "as_of": as_of,
             "names": names,
-            "firsts": [ranges[n][0] for n in names],
-            "lasts": [ranges[n][1] for n in names],
-            "first": min(first for first, _last in ranges.values()),
+            "seg_from": [spans[n][0] for n in names],
+            "seg_to": [spans[n][1] for n in names],
+            "bounds": bounds,
+            "first": bounds[0],
             "tmpls": list(templates or ()),
         },
     )

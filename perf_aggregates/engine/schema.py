@@ -295,6 +295,8 @@ def window_ddl():
         );
         CREATE UNIQUE INDEX IF NOT EXISTS perf_sales_window_template_key_idx
             ON perf_sales_window_template (company_id, window_name, channel, product_tmpl_id);
+        CREATE INDEX IF NOT EXISTS perf_sales_window_template_tmpl_idx
+            ON perf_sales_window_template (company_id, product_tmpl_id);
         """
     ).format(measures=_measures_ddl())
 

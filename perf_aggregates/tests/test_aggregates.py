@@ -117,7 +117,8 @@ class TestAggregates(AggregatesCase):
         result = tool.run({"date_from": "2024-03-01", "date_to": "2024-03-31"})
         row = [r for r in result["rows"] if r[0] == self.shirt.product_tmpl_id.id][0]
         self.assertEqual(row[3], 20.0)
-        self.assertIn("perf_sales_month_template", result["meta"]["sources"])
+        # The watermark is 2024-03-31: March is its month-to-date window.
+        self.assertEqual(result["meta"]["sources"], ["perf_sales_window_template"])
         # Company B's user never sees company A's sales.
         tool_b = self.env["perf.tool.sales_by_template"].with_user(self.salesman_b)
         result = tool_b.run({"date_from": "2024-03-01", "date_to": "2024-03-31"})
