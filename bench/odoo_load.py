@@ -17,8 +17,9 @@ While it runs, a writer behaves like a shop that sells:
 
 Phase 1: ``--users`` users (threads, each logged in with its own session cookie as admin,
 every company allowed) each reload a 6-tool dashboard every ``--period`` seconds for
-``--duration`` seconds: one ``perf.tool.runner.run_many`` call. Phase 2: the same users
-reload back to back for ``--b2b`` seconds (the writer goes on). For each phase: latency
+``--duration`` seconds (default ``PERF_BENCH_LOAD_S`` or 120): one
+``perf.tool.runner.run_many`` call. Phase 2: the same users reload back to back for ``--b2b``
+seconds (``PERF_BENCH_B2B_S`` or 60; the writer goes on). For each phase: latency
 percentiles per dashboard, failed dashboards and widgets, dashboards per second, the
 share of widgets by cache outcome (from the call log) and the staleness the answers
 declare (``meta["exact_as_of"]``, when the engine provides it).
@@ -427,8 +428,9 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--period", type=float, default=10.0)
-    parser.add_argument("--duration", type=float, default=120.0)
-    parser.add_argument("--b2b", type=float, default=60.0)
+    env = os.environ.get
+    parser.add_argument("--duration", type=float, default=float(env("PERF_BENCH_LOAD_S", "120")))
+    parser.add_argument("--b2b", type=float, default=float(env("PERF_BENCH_B2B_S", "60")))
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument("--server-log", default=os.devnull)
