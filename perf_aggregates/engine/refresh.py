@@ -95,12 +95,19 @@ def day_ranges(days):
 
 
 def backfill_chunks(date_from, date_to, chunk_days=DEFAULT_CHUNK_DAYS):
-    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range."""
+    """``[(first, last), ...]`` chunks of at most ``chunk_days`` days covering the range,
+    never across the end of a month: each chunk rebuilds the month rollups of its own month
+    only (a chunk over two months would rebuild both, and each month twice)."""
     if chunk_days < 1:
         raise RefreshError("chunk size must be at least one day")
     out, day = [], date_from
     while day <= date_to:
-        last = min(day + datetime.timedelta(days=chunk_days - 1), date_to)
+        month_end = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        last = min(
+            day + datetime.timedelta(days=chunk_days - 1),
+            month_end - datetime.timedelta(days=1),
+            date_to,
+        )
         out.append((day, last))
         day = last + datetime.timedelta(days=1)
     return out
@@ -385,12 +392,14 @@ def refresh_range(
     only = days <= TOUCHED_MAX_DAYS
     # The coverage and the watermark (the last complete local day: today never is) move
     # first: the month rollups hold the days up to the watermark only.
+    first_sale = history_start(cr, company_id, tz)
     cr.execute(
         _STATE,
         {
             "company": company_id,
             "d1": date_from,
             "through": min(date_to, today - datetime.timedelta(days=1)),
+            "whole": first_sale is None or date_from <= first_sale,
         },
     )
     through, windows_as_of = cr.fetchone()
@@ -460,19 +469,20 @@ def refresh_range(
 
 
 # The coverage moves only over a range that touches it (no gap is ever covered), the
-# watermark only forwards. NULL ``aggregated_from`` with a watermark: a row written before
-# coverage was tracked, aggregated from the beginning.
+# watermark only forwards. NULL ``aggregated_from`` with a watermark: aggregated from the
+# beginning (a range starting at or before the company's first sale; also rows written
+# before coverage was tracked).
 _STATE = """
 INSERT INTO perf_agg_state AS s (company_id, aggregated_from, aggregated_through, last_refresh_at)
 VALUES (%(company)s,
-        CASE WHEN %(d1)s::date <= %(through)s::date THEN %(d1)s::date END,
+        CASE WHEN %(d1)s::date <= %(through)s::date AND NOT %(whole)s THEN %(d1)s::date END,
         CASE WHEN %(d1)s::date <= %(through)s::date THEN %(through)s::date END,
         now() AT TIME ZONE 'UTC')
 ON CONFLICT (company_id) DO UPDATE SET
     aggregated_through = CASE
         WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_through
         WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_through
-        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+        WHEN %(d1)s::date <= s.aggregated_through + 1
             AND (s.aggregated_from IS NULL OR EXCLUDED.aggregated_through >= s.aggregated_from - 1)
             THEN GREATEST(s.aggregated_through, EXCLUDED.aggregated_through)
         ELSE s.aggregated_through END,
@@ -480,9 +490,9 @@ ON CONFLICT (company_id) DO UPDATE SET
         WHEN EXCLUDED.aggregated_through IS NULL THEN s.aggregated_from
         WHEN s.aggregated_through IS NULL THEN EXCLUDED.aggregated_from
         WHEN s.aggregated_from IS NULL THEN NULL
-        WHEN EXCLUDED.aggregated_from <= s.aggregated_through + 1
+        WHEN %(d1)s::date <= s.aggregated_through + 1
             AND EXCLUDED.aggregated_through >= s.aggregated_from - 1
-            THEN LEAST(s.aggregated_from, EXCLUDED.aggregated_from)
+            THEN CASE WHEN %(whole)s THEN NULL ELSE LEAST(s.aggregated_from, %(d1)s::date) END
         ELSE s.aggregated_from END,
     last_refresh_at = EXCLUDED.last_refresh_at
 RETURNING aggregated_through, windows_as_of
@@ -587,7 +597,7 @@ SELECT s.company_id, s.aggregated_through, s.folded_through
 """
 
 #: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
-FOLD_MAX_OLD_DAYS = 7
+FOLD_MAX_OLD_DAYS = 3
 
 # Local days put back into the day log (``deferred``: already local, not UTC).
 _DEFER = """

@@ -197,13 +197,22 @@ def test_days_outside_the_coverage_are_read_from_the_source_lines(world):
     # An older range with a gap is refreshed but not covered.
     refresh.refresh_range(cr, east, D(2024, 3, 1), D(2024, 3, 5), CONFIG, today=TODAY)
     check(["2024-04-07", "2024-04-09"], [["2024-02-01", "2024-04-06"]])
-    # The backfill, newest first, grows it backwards.
-    for a, b in ((D(2024, 3, 7), D(2024, 4, 6)), (D(2024, 2, 1), D(2024, 3, 6))):
-        refresh.refresh_range(cr, east, a, b, CONFIG, today=TODAY, windows=False)
-    check(["2024-02-01", "2024-04-09"], [])
+    # The backfill, newest first, grows it backwards...
+    refresh.refresh_range(
+        cr, east, D(2024, 3, 7), D(2024, 4, 6), CONFIG, today=TODAY, windows=False
+    )
+    check(["2024-03-07", "2024-04-09"], [["2024-02-01", "2024-03-06"]])
+    # ... and from East's first sale (2024-03-01) on it covers the beginning: no day before
+    # is ever read from the source lines.
+    refresh.refresh_range(
+        cr, east, D(2024, 3, 1), D(2024, 3, 6), CONFIG, today=TODAY, windows=False
+    )
+    check([None, "2024-04-09"], [])
+    got, meta = reports.question(cr, "day", [east], D(2020, 1, 1), D(2024, 3, 2))
+    assert meta["live_ranges"] == [] and "live" not in meta["sources"]
     got, meta = reports.question(cr, "template", [east], D(2024, 3, 11), YESTERDAY)
     assert "perf_sales_window_template" not in meta["sources"]  # not rebuilt yet
-    refresh.refresh_range(cr, east, D(2024, 2, 1), D(2024, 2, 1), CONFIG, today=TODAY)
+    refresh.refresh_range(cr, east, D(2024, 3, 1), D(2024, 3, 1), CONFIG, today=TODAY)
     got, meta = reports.question(cr, "template", [east], D(2024, 3, 11), YESTERDAY)
     assert meta["sources"] == ["perf_sales_window_template"]
     conn.rollback()
@@ -232,15 +241,18 @@ def test_a_fold_refreshes_a_bounded_number_of_old_days(world):
         "SELECT %s, d, 'account_move' FROM unnest(%s::date[]) AS d",
         (east, days),
     )
-    out = fold(cr, [east], max_age_s=0)
-    refreshed = sorted(d for s in out["stats"] if s["date_to"] < TODAY for d in (s["date_from"],))
-    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 7
-    assert refreshed and refreshed[0] == days[3]
-    cr.execute("SELECT day, source FROM perf_agg_dirty WHERE company_id = %s ORDER BY day", (east,))
-    assert cr.fetchall() == [(d, "deferred") for d in days[:3]]
-    out = fold(cr, [east], max_age_s=0)
-    assert sum(s["day_count"] for s in out["stats"] if s["date_to"] < TODAY) == 3
-    cr.execute("SELECT count(*) FROM perf_agg_dirty WHERE company_id = %s", (east,))
-    assert cr.fetchone()[0] == 0
+    cap = refresh.FOLD_MAX_OLD_DAYS
+    assert 0 < cap < len(days)
+    left = list(days)
+    while left:
+        out = fold(cr, [east], max_age_s=0)
+        old = [s for s in out["stats"] if s["date_to"] < TODAY]
+        assert sum(s["day_count"] for s in old) == min(cap, len(left))
+        assert max(s["date_to"] for s in old) == left[-1]  # newest first
+        left = left[:-cap]
+        cr.execute(
+            "SELECT day, source FROM perf_agg_dirty WHERE company_id = %s ORDER BY day", (east,)
+        )
+        assert cr.fetchall() == [(d, "deferred") for d in left]
     assert_matches_oracle(cr)
     conn.rollback()

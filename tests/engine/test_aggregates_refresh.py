@@ -460,8 +460,13 @@ def test_bad_ranges_are_refused_clearly(world):
     conn.rollback()
     assert refresh.backfill_chunks(D(2024, 1, 1), D(2024, 3, 5), 31) == [
         (D(2024, 1, 1), D(2024, 1, 31)),
-        (D(2024, 2, 1), D(2024, 3, 2)),
-        (D(2024, 3, 3), D(2024, 3, 5)),
+        (D(2024, 2, 1), D(2024, 2, 29)),
+        (D(2024, 3, 1), D(2024, 3, 5)),
+    ]
+    assert refresh.backfill_chunks(D(2024, 1, 20), D(2024, 2, 10), 10) == [
+        (D(2024, 1, 20), D(2024, 1, 29)),
+        (D(2024, 1, 30), D(2024, 1, 31)),
+        (D(2024, 2, 1), D(2024, 2, 10)),
     ]
     assert refresh.day_ranges([D(2024, 1, 3), D(2024, 1, 1), D(2024, 1, 2), D(2024, 1, 9)]) == [
         (D(2024, 1, 1), D(2024, 1, 3)),
@@ -807,8 +812,8 @@ def test_top_templates_across_companies_are_exact_for_windows_and_months(world):
         (D(2024, 3, 12), through, {"perf_sales_window_template", "perf_sales_daily"}),
         (D(2024, 3, 9), D(2024, 4, 8), {"perf_sales_window_template", "perf_sales_daily"}),
         (D(2024, 3, 1), D(2024, 3, 31), {"perf_sales_month_template"}),
-        # Before the coverage (aggregated from 2024-02-01): January from the source lines.
-        (D(2024, 1, 1), through, {"live", "perf_sales_month_template", "perf_sales_daily"}),
+        # The year to date: refreshed from before the first sale, covered from the beginning.
+        (D(2024, 1, 1), through, {"perf_sales_window_template"}),
         (D(2024, 2, 15), D(2024, 3, 20), {"perf_sales_daily"}),
         (D(2024, 2, 15), through, {"perf_sales_month_template", "perf_sales_daily"}),
     ]
