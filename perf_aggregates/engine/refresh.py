@@ -3,13 +3,19 @@ fold of today's writes into the day tables (:func:`fold`).
 
 :func:`refresh_range` deletes the range's rows from the day-grain tables and rebuilds them from
 the source lines in one statement (``perf_sales_daily``, ``perf_sales_day_total``,
-``perf_sales_day_categ``), then rebuilds the months it touches and the rolling windows. A
-short range (at most :data:`TOUCHED_MAX_DAYS` days: one-day and nightly refreshes) rebuilds
-the month x template and window rows of the templates whose day rows it replaced (old or
-new) only; no other key of those rollups can change. The windows are rebuilt whole when the
-watermark moves. The
-caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears from
-its day, and an interrupted run leaves the range entirely old (nothing is committed here).
+``perf_sales_day_categ``), then the month rollups and the windows:
+
+- a few old days (at most :data:`TOUCHED_MAX_DAYS`, on or before the watermark, windows
+  built: a dirty day, a cancelled order) move the month x template rows and the windows by
+  the difference of the days' rows (old rows negated plus new rows, ``perf_agg_delta``);
+- other short ranges rebuild the month x template and window rows of the templates whose
+  day rows they replaced only (no other key of those rollups can change);
+- when the watermark moves, the windows are rebuilt whole, in one pass; a backfill chunk
+  (``windows=False``) leaves that to its last chunk.
+
+The caller's transaction is the unit: rerunning is idempotent, a cancelled order disappears
+from its day, and an interrupted run leaves the range entirely old (nothing is committed
+here).
 
 A transaction-level advisory lock keeps two refreshes from interleaving anywhere in the
 cluster; it is released when the caller's transaction ends.
@@ -190,6 +196,116 @@ def _daily_sql(lines, tdims):
     )
 
 
+def _fold_sql(lines, tdims):
+    """Days after the watermark brought up to the source lines, writing what changed only:
+    base rows whose measures differ are upserted (dimensions looked up for those templates
+    only), base rows whose key has no line any more are deleted, and the small day x channel
+    and day x category rows are replaced."""
+    measures = [sql.Identifier(m) for m in schema.MEASURE_NAMES]
+    columns = sql.SQL(", ").join(measures)
+
+    def prefixed(alias):
+        return sql.SQL(", ").join(sql.SQL(alias + ".") + m for m in measures)
+
+    return sql.SQL(
+        """
+        WITH lines AS MATERIALIZED ({lines}),
+        kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL),
+        agg (day, product_tmpl_id, channel, {columns}) AS MATERIALIZED (
+            SELECT day, product_tmpl_id, channel, {from_lines}
+              FROM kept GROUP BY day, product_tmpl_id, channel),
+        changed AS MATERIALIZED (
+            SELECT a.* FROM agg a
+              LEFT JOIN perf_sales_daily o
+                ON o.company_id = %(company)s AND o.date = a.day
+               AND o.product_tmpl_id = a.product_tmpl_id AND o.channel = a.channel
+             WHERE o.id IS NULL OR ({old}) IS DISTINCT FROM ({new})),
+        tdims AS MATERIALIZED ({tdims}),
+        up AS (
+            INSERT INTO perf_sales_daily AS d
+                   (date, product_tmpl_id, channel, {columns}, company_id, {dims})
+            SELECT c.*, %(company)s, t.categ_id, t.categ_l1_id, t.categ_l2_id, t.brand,
+                   t.gender, t.age_group, t.season_code, t.season_codes
+              FROM changed c LEFT JOIN tdims t ON t.product_tmpl_id = c.product_tmpl_id
+            ON CONFLICT (company_id, date, product_tmpl_id, channel) DO UPDATE SET {replace}
+            RETURNING d.product_tmpl_id),
+        gone AS (
+            DELETE FROM perf_sales_daily d
+             WHERE d.company_id = %(company)s AND d.date BETWEEN %(d1)s AND %(d2)s
+               AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.day = d.date
+                                  AND a.product_tmpl_id = d.product_tmpl_id
+                                  AND a.channel = d.channel)
+            RETURNING d.product_tmpl_id),
+        del_total AS (
+            DELETE FROM perf_sales_day_total
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_total AS (
+            INSERT INTO perf_sales_day_total (date, channel, {columns}, company_id)
+            SELECT day, channel, {from_lines}, %(company)s FROM kept GROUP BY day, channel
+            RETURNING 1),
+        del_categ AS (
+            DELETE FROM perf_sales_day_categ
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_categ AS (
+            INSERT INTO perf_sales_day_categ
+                   (date, channel, categ_l1_id, categ_l2_id, {columns}, company_id)
+            SELECT k.day, k.channel,
+                   NULLIF(split_part(pc.parent_path, '/', 1), '')::integer,
+                   NULLIF(split_part(pc.parent_path, '/', 2), '')::integer,
+                   {from_lines}, %(company)s
+              FROM kept k
+              LEFT JOIN product_template pt ON pt.id = k.product_tmpl_id
+              LEFT JOIN product_category pc ON pc.id = pt.categ_id
+             GROUP BY 1, 2, 3, 4
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               count(*), count(*) FILTER (WHERE no_product),
+               count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
+               count(*) FILTER (WHERE bad_rate)
+          FROM lines
+        """
+    ).format(
+        lines=lines,
+        columns=columns,
+        from_lines=_FROM_LINES,
+        old=prefixed("o"),
+        new=prefixed("a"),
+        tdims=tdims,
+        dims=_DIMS,
+        replace=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+            for c in (*schema.MEASURE_NAMES, *schema.DIMENSION_NAMES)
+        ),
+    )
+
+
+def _fold_days(cr, company_id, date_from, date_to, config, tz):
+    """:func:`_fold_sql` for local days ``date_from``..``date_to`` of one company; returns
+    the run statistics (``daily_rows``: base rows written or deleted). The caller holds the
+    lock."""
+    features = sources.Features(cr)
+    params = {"company": company_id, "tz": tz, "d1": date_from, "d2": date_to}
+    tmpl_filter = sql.SQL("pt.id IN (SELECT product_tmpl_id FROM changed)")
+    tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
+    params.update(dim_params)
+    cr.execute(_fold_sql(sources.lines_sql(features), tdims), params)
+    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
+    return {
+        "company_id": company_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "day_count": (date_to - date_from).days + 1,
+        "row_count": daily_rows + rollup_rows,
+        "daily_rows": daily_rows,
+        "line_count": lines,
+        "lines_without_product": no_product,
+        "lines_unknown_product": unknown,
+        "lines_bad_rate": bad_rate,
+        "warnings": warnings,
+    }
+
+
 _DELETE_DAYS = sql.SQL(
     "DELETE FROM {table} WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s"
 )
@@ -264,12 +380,12 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id, mi
 ON CONFLICT (company_id, month, channel, product_tmpl_id) DO UPDATE SET {added};
 INSERT INTO perf_sales_window_template AS t
        (company_id, as_of, window_name, channel, product_tmpl_id, {wcols})
-SELECT %(company)s, %(through)s, w.name, d.channel, d.product_tmpl_id, {wsums}
+SELECT %(company)s, %(through)s, w.name, COALESCE(d.channel, 'all'), d.product_tmpl_id, {wsums}
   FROM perf_agg_delta d
   JOIN unnest(%(names)s::varchar[], %(firsts)s::date[], %(lasts)s::date[]) AS w(name, first, last)
     ON d.date BETWEEN w.first AND w.last
  WHERE d.xact = txid_current() AND d.company_id = %(company)s AND d.date <= %(through)s
- GROUP BY w.name, d.channel, d.product_tmpl_id
+ GROUP BY GROUPING SETS ((w.name, d.channel, d.product_tmpl_id), (w.name, d.product_tmpl_id))
 {nonzero}
 ON CONFLICT (company_id, window_name, channel, product_tmpl_id) DO UPDATE SET {wadded};
 DELETE FROM perf_sales_month_template
@@ -315,6 +431,7 @@ SELECT company_id, date_trunc('month', date)::date, channel, product_tmpl_id,
 )
 
 #: The measures the windows keep (those the reports read); the others stay at their default.
+#: Each window has a row per channel and one for every channel (``all``), read alone.
 WINDOW_MEASURES = ("qty", "revenue", "refund_amount", "net_revenue", "line_count")
 _WINDOW_COLS = sql.SQL(", ").join(map(sql.Identifier, WINDOW_MEASURES))
 
@@ -326,7 +443,7 @@ _WINDOWS = sql.SQL(
 DELETE FROM perf_sales_window_template WHERE company_id = %(company)s{only};
 INSERT INTO perf_sales_window_template
        (company_id, as_of, window_name, channel, product_tmpl_id, {cols})
-SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
+SELECT %(company)s, %(as_of)s, w.name, COALESCE(p.channel, 'all'), p.product_tmpl_id, {sum_p}
   FROM (SELECT width_bucket(d.date, %(bounds)s::date[]) AS seg, d.channel, d.product_tmpl_id,
                {sum_d}
           FROM perf_sales_daily d
@@ -334,7 +451,7 @@ SELECT %(company)s, %(as_of)s, w.name, p.channel, p.product_tmpl_id, {sum_p}
          GROUP BY 1, 2, 3) AS p
   JOIN unnest(%(names)s::varchar[], %(seg_from)s::integer[], %(seg_to)s::integer[])
        AS w(name, seg_from, seg_to) ON p.seg BETWEEN w.seg_from AND w.seg_to
- GROUP BY w.name, p.channel, p.product_tmpl_id;
+ GROUP BY GROUPING SETS ((w.name, p.channel, p.product_tmpl_id), (w.name, p.product_tmpl_id));
 UPDATE perf_agg_state SET windows_as_of = %(as_of)s WHERE company_id = %(company)s;
 """
 )
@@ -651,9 +768,7 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
         first = through + datetime.timedelta(days=1)
         changed = any(d > through for d in dirty) or folded is None or folded < day
         if changed and first <= day and (day - through).days <= LIVE_MAX_DAYS:
-            stats = _replace_days(cr, cid, first, day, config, tz)
-            stats.pop("touched")
-            out["stats"].append(stats)
+            out["stats"].append(_fold_days(cr, cid, first, day, config, tz))
             cr.execute(_FOLDED, {"company": cid, "through": day})
             out["folded"].append(cid)
         elif not changed:

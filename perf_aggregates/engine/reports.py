@@ -39,18 +39,21 @@ State = collections.namedtuple(
 )
 
 
+_STATES = """
+SELECT c.id, CASE WHEN perf_agg_tz_ok(p.tz) THEN p.tz ELSE 'UTC' END, s.aggregated_from,
+       s.aggregated_through, s.windows_as_of, s.folded_through, s.folded_at, s.last_refresh_at
+  FROM res_company c
+  LEFT JOIN res_partner p ON p.id = c.partner_id
+  LEFT JOIN perf_agg_state s ON s.company_id = c.id
+ WHERE c.id = ANY(%s)
+"""
+
+
 def company_states(cr, company_ids):
-    """``{company_id: State}`` (a company without a state row has nothing aggregated)."""
-    tzs = sources.company_timezones(cr, company_ids)
-    cr.execute(
-        "SELECT company_id, aggregated_from, aggregated_through, windows_as_of, "
-        "folded_through, folded_at, last_refresh_at FROM perf_agg_state "
-        "WHERE company_id = ANY(%s)",
-        (list(company_ids),),
-    )
-    states = {row[0]: row[1:] for row in cr.fetchall()}
-    empty = (None,) * 6
-    return {cid: State(tz, *states.get(cid, empty)) for cid, tz in tzs.items()}
+    """``{company_id: State}`` in one query (a company without a state row has nothing
+    aggregated; time zones as :func:`.sources.company_timezones` reads them)."""
+    cr.execute(_STATES, (list(company_ids),))
+    return {row[0]: State(*row[1:]) for row in cr.fetchall()}
 
 
 def _merge(total, rows):
@@ -97,7 +100,7 @@ _PIECE = sql.SQL(
 )
 _WINDOW_PIECE = sql.SQL(
     "SELECT product_tmpl_id, {cols}, company_id FROM perf_sales_window_template "
-    "WHERE company_id = %(company)s AND window_name = %(window)s{ch}"
+    "WHERE company_id = %(company)s AND window_name = %(window)s AND channel = %(channel)s"
 )
 
 
@@ -148,8 +151,9 @@ class _Pieces:
 
     def window(self, company, name):
         self.used.add("perf_sales_window_template")
-        query = _WINDOW_PIECE.format(cols=_cols(""), ch=_channel_sql(self.channel))
-        params = {"company": company, "window": name, "channel": self.channel}
+        query = _WINDOW_PIECE.format(cols=_cols(""))
+        # Every channel: the window's own ``all`` rows.
+        params = {"company": company, "window": name, "channel": self.channel or "all"}
         self.parts.append(self.cr.mogrify(query, params))
 
     def aggregated(self, company, state, a, b):
@@ -304,10 +308,10 @@ def _run(cr, pieces, factors, limit):
     )
     companies = sorted(factors or ())
     # A few thousand rows: parallel workers cost more to start than they save (this is a
-    # transaction-level setting; outside a transaction it does nothing).
-    cr.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    # transaction-level setting, sent with the statement; outside a transaction it does
+    # nothing).
     cr.execute(
-        query,
+        sql.SQL("SET LOCAL max_parallel_workers_per_gather = 0; ") + query,
         {"fc": companies, "ff": [Decimal(str(factors[c])) for c in companies]},
     )
     return {key: list(values) for key, *values in cr.fetchall()}

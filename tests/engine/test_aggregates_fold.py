@@ -81,7 +81,7 @@ def test_fold_brings_today_into_the_day_tables_once_per_period(world):
     want = reports.top(live_truth(cr, "template", companies, D(2024, 3, 12), TODAY), 2)
     assert [r[0] for r in reports.top(got, 2)] == [r[0] for r in want]
     # Within the period nothing is folded again: a new sale is not in the answer yet...
-    b.sale(east, T(2024, 4, 10, 2, 0), [(ids["shirt"], 1, Decimal("1000"))])
+    late, _lines = b.sale(east, T(2024, 4, 10, 2, 0), [(ids["shirt"], 1, Decimal("1000"))])
     conn.commit()
     again = fold(cr, companies)
     assert again["folded"] == [] and again["fresh"] == companies
@@ -97,6 +97,25 @@ def test_fold_brings_today_into_the_day_tables_once_per_period(world):
     got, _meta = reports.question(cr, "day", [east], TODAY, TODAY)
     assert got[TODAY] == exact[TODAY]
     assert_matches_oracle(cr)
+    # A fold writes what changed only: a cancelled order of today leaves its rows, a price
+    # change moves one row, and every day still equals the oracle.
+    cr.execute("UPDATE sale_order SET state = 'cancel' WHERE id = %s", (late,))
+    conn.commit()
+    out = fold(cr, [east], max_age_s=0)
+    assert out["stats"][-1]["daily_rows"] == 1  # the shirt's row of today, updated
+    conn.commit()
+    assert_matches_oracle(cr)
+    cr.execute(
+        "UPDATE sale_order_line SET price_subtotal = price_subtotal + 1 "
+        "WHERE order_id = (SELECT max(id) FROM sale_order WHERE state = 'sale')"
+    )
+    conn.commit()
+    fold(cr, [east, west], max_age_s=0)
+    conn.commit()
+    assert_matches_oracle(cr)
+    cr.execute("DELETE FROM sale_order_line WHERE order_id = %s", (late,))
+    cr.execute("DELETE FROM sale_order WHERE id = %s", (late,))
+    conn.commit()
     refresh_all(conn)
 
 

@@ -1281,12 +1281,16 @@ class _Run:
 
     def _sales(self):
         """Sale orders (a plan table first: children derive from the order's index ``g``),
-        their lines, section and note lines, and the order totals."""
+        their lines, section and note lines, and the order totals. Orders are numbered in date
+        order (ties by ``g``), as a shop's reach the table: a day's orders share heap pages
+        and index ranges as in a real database (numbered by ``g``, each day would be spread
+        over the whole table). POS orders likewise."""
         self.p["sob"] = self.reserve("sale_order", self.p["orders"])
         self.temp(
             "perf_gen_so",
             f"""
-            SELECT g, %(sob)s + g - 1 AS id, c.rn AS crn, c.company_id, c.user_id,
+            SELECT *, %(sob)s + row_number() OVER (ORDER BY date_order, g) - 1 AS id FROM (
+            SELECT g, c.rn AS crn, c.company_id, c.user_id,
                    c.warehouse_id, p.id AS partner_id, x.foreign,
                    CASE WHEN x.foreign THEN c.foreign_currency_id ELSE c.currency_id END
                        AS currency_id,
@@ -1311,6 +1315,7 @@ class _Run:
                                         r.fx < %(foreign_share)s
                                         AND c.foreign_currency_id <> c.currency_id AS foreign) x
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
+            ) AS plan
             """,
         )
         self.q(
@@ -1566,7 +1571,8 @@ class _Run:
         self.temp(
             "perf_gen_pos",
             f"""
-            SELECT g, %(pob)s + g - 1 AS id, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
+            SELECT *, %(pob)s + row_number() OVER (ORDER BY date_order, g) - 1 AS id FROM (
+            SELECT g, c.pos_rn, c.company_id, c.pos_config_id AS config_id,
                    c.user_id, c.cur_dp AS dp, c.cur_usd AS usd,
                    %(psb)s + (c.pos_rn - 1) * %(days)s + x.d AS session_id,
                    date_trunc('second', ((%(start)s::date + x.d)::timestamp + interval '9 hours'
@@ -1590,6 +1596,7 @@ class _Run:
               JOIN perf_gen_company c ON r.company >= c.pos_lo AND r.company < c.pos_hi
              CROSS JOIN LATERAL (SELECT floor(r.day * %(days)s)::int AS d) x
               JOIN perf_gen_partner p ON p.rn = floor(r.partner * %(customers)s)::int
+            ) AS plan
             """,
         )
         self.cr.execute("CREATE INDEX ON perf_gen_pos (pos_rn, date_order)")
@@ -1607,6 +1614,9 @@ class _Run:
             """
         )
         self.q("UPDATE perf_gen_pos SET refund = false WHERE refund AND orig_g IS NULL")
+        # Refund lines find their sale by index ``g`` (ids follow the dates, not ``g``).
+        self.cr.execute("CREATE INDEX ON perf_gen_pos (g)")
+        self.cr.execute("ANALYZE perf_gen_pos")
         self.q(
             """
             INSERT INTO pos_order (id, name, pos_reference, company_id, session_id, config_id,
@@ -1662,11 +1672,13 @@ class _Run:
                    l.product_id, -l.qty, l.price_unit, l.discount, -l.price_subtotal,
                    -l.price_subtotal_incl, -l.total_cost, l.is_total_cost_computed, l.id
               FROM perf_gen_pos r
+              JOIN perf_gen_pos orig ON orig.g = r.orig_g
               JOIN (SELECT ol.*, row_number() OVER (PARTITION BY ol.order_id ORDER BY ol.id) AS n
                       FROM pos_order_line ol
-                     WHERE ol.order_id IN (SELECT %(pob)s + orig_g - 1 FROM perf_gen_pos
-                                            WHERE refund)) l
-                ON l.order_id = %(pob)s + r.orig_g - 1 AND (r.all_lines OR l.n = 1)
+                     WHERE ol.order_id IN (SELECT o.id FROM perf_gen_pos f
+                                             JOIN perf_gen_pos o ON o.g = f.orig_g
+                                            WHERE f.refund)) l
+                ON l.order_id = orig.id AND (r.all_lines OR l.n = 1)
              WHERE r.refund
              ORDER BY r.id, l.id
             """,
