@@ -5,7 +5,9 @@ Standard library only; it starts throwaway servers like the test command (or use
 ``PERF_TEST_PG_DSN`` / ``PERF_TEST_REDIS_URL``) and runs each benchmark in the test venv.
 With ``ODOO_PATH`` (and ``ODOO_PYTHON``, ``ODOO_ADDONS_PATH`` as for the tests, from the
 environment or the untracked ``.odoo.env``) it also builds a small Odoo 17 database with
-perf_core and measures ``run()`` inside Odoo.
+perf_core and measures ``run()`` inside Odoo, then a sales database (demo data, generated
+sales of size ``PERF_BENCH_ODOO_SIZE`` ending today) for the aggregates, freshness and
+dashboard-load benchmarks.
 Output goes to the terminal and to ``.bench-output/``.
 """
 
@@ -22,6 +24,17 @@ import odoo_env  # noqa: E402
 import services  # noqa: E402
 
 OUT = os.path.join(ROOT, ".bench-output")
+#: What the sales benchmark database installs: Odoo's sales, stock and POS, the five addons.
+SALES_MODULES = (
+    "sale_management",
+    "stock",
+    "point_of_sale",
+    "perf_core",
+    "perf_cache",
+    "perf_indexes",
+    "perf_aggregates",
+    "perf_monitoring",
+)
 
 
 def run(cmd, env, name, stdin=None):
@@ -75,11 +88,17 @@ def odoo_bench(pg_dsn, redis_url, env):
 
 
 def odoo_reports_bench(odoo, opts, core_db, pg_dsn, env):
-    """Aggregates against Odoo's own reports, in a second database with sales data."""
+    """Aggregates against Odoo's own reports, in a second database with sales data: Odoo's
+    demo data underneath (``PERF_BENCH_ODOO_DEMO=0`` leaves it out), the generator's sales
+    of size ``PERF_BENCH_ODOO_SIZE`` (default m; the issue's figures are at l) ending today,
+    the five addons. Then the freshness benchmarks in the shell and the dashboard load on
+    prefork workers."""
     python = odoo[0]
     dbname = core_db.replace("perf_odoo_bench_", "perf_odoo_sales_")
     opts = [dbname if o == core_db else o for o in opts]
-    modules = "sale_management,stock,point_of_sale,perf_aggregates"
+    if os.environ.get("PERF_BENCH_ODOO_DEMO", "1") != "0":
+        opts = [o for o in opts if o != "--without-demo=all"]
+    modules = ",".join(SALES_MODULES)
     code = run(odoo + opts + ["-i", modules, "--stop-after-init"], env, "odoo-sales-install")
     if code:
         return code
@@ -93,14 +112,19 @@ def odoo_reports_bench(odoo, opts, core_db, pg_dsn, env):
     size = os.environ.get("PERF_BENCH_ODOO_SIZE", "m")
     venv_python = os.environ.get("PERF_VENV_PYTHON") or services.ensure_venv()
     code |= run(
-        [venv_python, "-m", "tests.odoo_data", "--dsn", params, "--size", size, "--mode", "odoo"],
+        [venv_python, "-m", "tests.odoo_data", "--dsn", params, "--size", size, "--mode", "odoo"]
+        + ["--end-date", "today"],
         env,
         "odoo-sales-data",
     )
     if code:
         return code
-    with open(os.path.join(ROOT, "bench", "odoo_aggregates.py")) as script:
-        return run(odoo + ["shell"] + opts + ["--no-http"], env, "odoo_aggregates", stdin=script)
+    for name in ("odoo_aggregates", "odoo_freshness"):
+        with open(os.path.join(ROOT, "bench", f"{name}.py")) as script:
+            code |= run(odoo + ["shell"] + opts + ["--no-http"], env, name, stdin=script)
+    server_log = os.path.join(OUT, "odoo_load_server.log")
+    load = [venv_python, "-m", "bench.odoo_load", "--dsn", params, "--server-log", server_log]
+    return code | run(load + ["--"] + odoo + opts, env, "odoo_load")
 
 
 def psycopg2_params(admin_dsn, dbname):
