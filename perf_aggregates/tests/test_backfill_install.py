@@ -27,9 +27,9 @@ ORDERS = (
     ("2025-08-01 03:00:00", 3, 33.33),
 )
 EXPECTED_REVENUE = 220.48
-#: The backfill chunk of these tests (the setting): longer than a month, so every chunk is
-#: one calendar month (chunks never cross the end of a month).
-CHUNK_DAYS = 300
+#: The backfill chunk of these tests (the setting): a month, so every chunk is one calendar
+#: month (a chunk is as many whole months as fit in its size).
+CHUNK_DAYS = 31
 #: Where a failed unit of work is logged.
 REFRESHER_LOGGER = "odoo.addons.perf_aggregates.models.perf_agg_refresher"
 
