@@ -749,11 +749,12 @@ def refresh_windows(cr, company_id, as_of, templates=None):
 
 # Companies whose fold is due: aggregated, and never folded or folded half a period ago.
 _FOLD_DUE = """
-SELECT s.company_id, s.aggregated_through, s.folded_through
+SELECT s.company_id, s.aggregated_through, f.folded_through
   FROM perf_agg_state s
+  LEFT JOIN perf_agg_fold f ON f.company_id = s.company_id
  WHERE s.company_id = ANY(%(companies)s) AND s.aggregated_through IS NOT NULL
-   AND (s.folded_at IS NULL OR s.folded_through IS NULL
-        OR s.folded_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %(half)s))
+   AND (f.folded_at IS NULL OR f.folded_through IS NULL
+        OR f.folded_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %(half)s))
 """
 
 #: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
@@ -766,8 +767,10 @@ SELECT %(company)s, d, 'deferred' FROM unnest(%(days)s::date[]) AS d
 """
 
 _FOLDED = """
-UPDATE perf_agg_state SET folded_through = %(through)s, folded_at = now() AT TIME ZONE 'UTC'
- WHERE company_id = %(company)s
+INSERT INTO perf_agg_fold AS f (company_id, folded_through, folded_at)
+VALUES (%(company)s, %(through)s, now() AT TIME ZONE 'UTC')
+ON CONFLICT (company_id) DO UPDATE
+   SET folded_through = EXCLUDED.folded_through, folded_at = EXCLUDED.folded_at
 """
 
 
@@ -786,7 +789,7 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
     """
     companies = sorted(set(company_ids))
     out = {"busy": False, "folded": [], "fresh": [], "stats": []}
-    if not schema.table_exists(cr, "perf_agg_state") or not companies:
+    if not schema.table_exists(cr, "perf_agg_fold") or not companies:
         out["fresh"] = companies
         return out
     cr.execute(_FOLD_DUE, {"companies": companies, "half": max_age_s / 2.0})

@@ -41,10 +41,11 @@ State = collections.namedtuple(
 
 _STATES = """
 SELECT c.id, CASE WHEN perf_agg_tz_ok(p.tz) THEN p.tz ELSE 'UTC' END, s.aggregated_from,
-       s.aggregated_through, s.windows_as_of, s.folded_through, s.folded_at, s.last_refresh_at
+       s.aggregated_through, s.windows_as_of, f.folded_through, f.folded_at, s.last_refresh_at
   FROM res_company c
   LEFT JOIN res_partner p ON p.id = c.partner_id
   LEFT JOIN perf_agg_state s ON s.company_id = c.id
+  LEFT JOIN perf_agg_fold f ON f.company_id = c.id
  WHERE c.id = ANY(%s)
 """
 

@@ -19,8 +19,9 @@ perf_sales_window_template    company x window x channel x template, for the com
 Bookkeeping: ``perf_agg_dirty`` (days changed since the last refresh, filled by triggers;
 line writes go through ``perf_agg_dirty_order``, order ids folded into days by the refresh),
 ``perf_agg_state`` (per company: the contiguous range of local days aggregated by refreshes,
-``aggregated_from``..``aggregated_through``, and the fold of the days after it, see
-:func:`.refresh.fold`), ``perf_agg_run`` (every refresh run, for System Health).
+``aggregated_from``..``aggregated_through``), ``perf_agg_fold`` (the last fold of the days
+after it, see :func:`.refresh.fold`), ``perf_agg_run`` (every refresh run, for System
+Health).
 """
 
 import datetime
@@ -128,8 +129,16 @@ CREATE TABLE IF NOT EXISTS perf_agg_state (
 );
 -- NULL on rows written before coverage was tracked: aggregated from the beginning.
 ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS aggregated_from date;
-ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_through date;
-ALTER TABLE perf_agg_state ADD COLUMN IF NOT EXISTS folded_at timestamp;
+ALTER TABLE perf_agg_state DROP COLUMN IF EXISTS folded_through;
+ALTER TABLE perf_agg_state DROP COLUMN IF EXISTS folded_at;
+-- The last fold of each company (refresh.fold). Apart from perf_agg_state, which the cached
+-- tools watch: a fold that finds nothing new only moves folded_at, and must not make every
+-- cached answer miss.
+CREATE TABLE IF NOT EXISTS perf_agg_fold (
+    company_id integer PRIMARY KEY,
+    folded_through date,
+    folded_at timestamp
+);
 -- A refresh of a few old days moves the month and window rollups by the difference of the
 -- days' rows (old rows negated, new rows), kept here for the transaction only.
 CREATE UNLOGGED TABLE IF NOT EXISTS perf_agg_delta (
@@ -217,6 +226,7 @@ OWNED_TABLES = (
     "perf_agg_dirty",
     "perf_agg_dirty_order",
     "perf_agg_delta",
+    "perf_agg_fold",
     "perf_agg_state",
     "perf_agg_run",
     "perf_product_dim",

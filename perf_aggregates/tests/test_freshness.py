@@ -99,7 +99,7 @@ class TestFreshness(AggregatesCase):
     def age_the_fold(self, seconds=STALENESS + 1):
         """The fold happened ``seconds`` earlier, and the freshness epoch moved on."""
         self.env.cr.execute(
-            "UPDATE perf_agg_state SET folded_at = folded_at - make_interval(secs => %s) "
+            "UPDATE perf_agg_fold SET folded_at = folded_at - make_interval(secs => %s) "
             "WHERE company_id = %s AND folded_at IS NOT NULL",
             (seconds, self.company_a.id),
         )

@@ -118,7 +118,7 @@ class TestViews(AggregatesCase):
         self.assertAlmostEqual(rows[0]["revenue"], 64.5, places=2)
         self.assertAlmostEqual(order.amount_untaxed, 86.0, places=2)
         self.env.cr.execute(
-            "UPDATE perf_agg_state SET folded_at = folded_at - interval '31 seconds' "
+            "UPDATE perf_agg_fold SET folded_at = folded_at - interval '31 seconds' "
             "WHERE company_id = %s",
             (self.company_a.id,),
         )
