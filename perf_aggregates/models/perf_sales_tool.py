@@ -168,9 +168,10 @@ class PerfSalesTool(models.AbstractModel):
         which does not fold: it reads those days from the source tables).
 
         ``exact_now`` (``refresh=True``) folds now, whatever the fold's age (dirty days on
-        or before the watermark included), and reads the days after the watermark from the
-        source tables, so those stay exact even when another refresh holds the lock (then
-        ``meta`` says ``busy``)."""
+        or before the watermark included): the folded rows are then exact as of this read.
+        When the fold could not run (another refresh holds the lock: ``meta`` says ``busy``)
+        the days after the watermark are read from the source tables instead, so they stay
+        exact."""
         staleness = self._tool_staleness_s()
         meta = {"max_staleness_s": staleness}
         if not staleness and not exact_now:
@@ -181,7 +182,7 @@ class PerfSalesTool(models.AbstractModel):
                 self._sales_company_ids(), 0 if exact_now else staleness
             )
         meta["fold"] = outcome["fold"]
-        return bool(exact_now), meta
+        return bool(exact_now) and outcome["fold"] == "busy", meta
 
     @api.model
     def _sales_stale_reason(self, meta):
