@@ -310,7 +310,23 @@ def _fold_days(cr, company_id, date_from, date_to, config, tz):
     tdims, dim_params, warnings = sources.template_dims_sql(cr, features, config, tmpl_filter)
     params.update(dim_params)
     cr.execute(_fold_sql(sources.lines_sql(features), tdims), params)
-    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate = cr.fetchone()
+    return _day_stats(company_id, date_from, date_to, warnings, *cr.fetchone())
+
+
+def _day_stats(
+    company_id,
+    date_from,
+    date_to,
+    warnings,
+    daily_rows,
+    rollup_rows,
+    lines,
+    no_product,
+    unknown,
+    bad_rate,
+):
+    """The run statistics of a day range written by :func:`_replace_days` or
+    :func:`_fold_days` (the counts their statements return)."""
     return {
         "company_id": company_id,
         "date_from": date_from,
@@ -673,24 +689,11 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False, mo
             params,
         )
     cr.execute(_daily_sql(sources.lines_sql(features), tdims, months=months), params)
-    daily_rows, rollup_rows, lines, no_product, unknown, bad_rate, added = cr.fetchone()
+    *counts, added = cr.fetchone()
     touched.update(added)
     if keep:
         cr.execute(_KEEP_NEW, params)
-    return {
-        "company_id": company_id,
-        "date_from": date_from,
-        "date_to": date_to,
-        "day_count": (date_to - date_from).days + 1,
-        "row_count": daily_rows + rollup_rows,
-        "daily_rows": daily_rows,
-        "line_count": lines,
-        "lines_without_product": no_product,
-        "lines_unknown_product": unknown,
-        "lines_bad_rate": bad_rate,
-        "warnings": warnings,
-        "touched": touched,
-    }
+    return dict(_day_stats(company_id, date_from, date_to, warnings, *counts), touched=touched)
 
 
 def window_segments(ranges):
