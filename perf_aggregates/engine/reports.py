@@ -355,19 +355,6 @@ def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
     return [row[:5] for row in cr.fetchall()]
 
 
-def _scaled(rows, factor):
-    """Rows ``(key, qty, revenue, refund_amount, net_revenue)`` with the amounts times
-    ``factor`` (a company's currency into the reporting currency)."""
-    if factor == 1:
-        return rows
-    exact = Decimal(str(factor))  # numerics arrive as Decimal, or as float under Odoo
-
-    def times(value):
-        return value * exact if isinstance(value, Decimal) else value * float(factor)
-
-    return [(key, qty, *(times(v) for v in amounts)) for key, qty, *amounts in rows]
-
-
 def top(totals, limit=None, measure=1):
     """Rows ``(key, qty, revenue, refund_amount, net_revenue)`` sorted by a measure."""
     rows = sorted(((k, *v) for k, v in totals.items()), key=lambda r: (-r[1 + measure], r[0]))
