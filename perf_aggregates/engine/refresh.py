@@ -529,10 +529,11 @@ def refresh_range(
     days = check_range(date_from, date_to, today)
     lock(cr)
     cr.execute(
-        "SELECT aggregated_through, windows_as_of FROM perf_agg_state WHERE company_id = %s",
+        "SELECT aggregated_through, windows_as_of, aggregated_from FROM perf_agg_state "
+        "WHERE company_id = %s",
         (company_id,),
     )
-    before = cr.fetchone() or (None, None)
+    before = cr.fetchone() or (None, None, None)
     # A few days on or before the watermark, windows built: the month x template rows and the
     # windows move by the difference of the days' rows instead of being rebuilt.
     by_difference = (
@@ -556,14 +557,18 @@ def refresh_range(
     only = days <= TOUCHED_MAX_DAYS
     # The coverage and the watermark (the last complete local day: today never is) move
     # first: the month rollups hold the days up to the watermark only.
-    first_sale = history_start(cr, company_id, tz)
+    # Whether the range starts at the company's first sale matters only where it could move
+    # the coverage's start: not when the coverage already starts at the beginning (NULL) or
+    # before this range (a start is always after the first sale).
+    settled = before[0] is not None and (before[2] is None or date_from > before[2])
+    first_sale = None if settled else history_start(cr, company_id, tz)
     cr.execute(
         _STATE,
         {
             "company": company_id,
             "d1": date_from,
             "through": min(date_to, today - datetime.timedelta(days=1)),
-            "whole": first_sale is None or date_from <= first_sale,
+            "whole": not settled and (first_sale is None or date_from <= first_sale),
         },
     )
     through, windows_as_of = cr.fetchone()
@@ -833,19 +838,16 @@ def history_start(cr, company_id, tz):
     features = sources.Features(cr)
     # min() of the indexed column, then its local day (the conversion keeps the order): an
     # index scan from the oldest order, not a pass over every order.
+    orders = [("sale_order", sources.SALE_STATES)]
+    if features.pos:
+        orders.append(("pos_order", sources.POS_STATES))
     parts = [
         sql.SQL(
             "SELECT (min(date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date "
-            "FROM sale_order WHERE company_id = %(company)s AND state IN {states}"
-        ).format(states=sources.states_in(sources.SALE_STATES))
+            "FROM {table} WHERE company_id = %(company)s AND state IN {states}"
+        ).format(table=sql.Identifier(table), states=sources.states_in(states))
+        for table, states in orders
     ]
-    if features.pos:
-        parts.append(
-            sql.SQL(
-                "SELECT (min(date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date "
-                "FROM pos_order WHERE company_id = %(company)s AND state IN {states}"
-            ).format(states=sources.states_in(sources.POS_STATES))
-        )
     if features.credit_notes:
         parts.append(
             sql.SQL(
