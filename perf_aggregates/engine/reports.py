@@ -180,12 +180,7 @@ class _Pieces:
 
     def live(self, company, tz, a, b, features):
         self.used.add("live")
-        query = _LIVE.format(
-            lines=sources.lines_sql(features),
-            key=_LIVE_KEYS[self.grain],
-            join=_CATEG_JOIN if self.grain.startswith("categ") else sql.SQL(""),
-            ch=_channel_sql(self.channel),
-        )
+        query = _live_sql(self.grain, self.channel, features)
         params = {"company": company, "tz": tz, "d1": a, "d2": b, "channel": self.channel}
         self.parts.append(b"(" + self.cr.mogrify(query, params) + b")")
 
@@ -339,16 +334,22 @@ _LIVE = sql.SQL(
 )
 
 
-def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
-    """The question answered from the source tables only (the live SQL baseline):
-    rows ``(key, qty, revenue, refund_amount, net_revenue)``."""
-    features = features or sources.Features(cr)
-    query = _LIVE.format(
+def _live_sql(grain, channel, features):
+    """The question at ``grain`` from the source lines of ``%(company)s`` over local days
+    ``%(d1)s``..``%(d2)s`` in ``%(tz)s``: rows ``(key, qty, revenue, refund_amount,
+    net_revenue, line_count, company)``."""
+    return _LIVE.format(
         lines=sources.lines_sql(features),
         key=_LIVE_KEYS[grain],
         join=_CATEG_JOIN if grain.startswith("categ") else sql.SQL(""),
         ch=_channel_sql(channel),
     )
+
+
+def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
+    """The question answered from the source tables only (the live SQL baseline):
+    rows ``(key, qty, revenue, refund_amount, net_revenue)``."""
+    query = _live_sql(grain, channel, features or sources.Features(cr))
     cr.execute(
         query, {"company": company_id, "tz": tz, "d1": first, "d2": last, "channel": channel}
     )
