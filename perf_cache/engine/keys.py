@@ -55,6 +55,11 @@ def base_key(tool, version, scope, company_ids, params_hash, epoch=None):
     return _digest(parts)
 
 
+def parts_hash(parts):
+    """Stable hash of JSON-able key parts (e.g. every item of a batch)."""
+    return _digest(parts)
+
+
 def cache_key(base, generations):
     """The full key: the base key and the generations of the tool's tables."""
     return _digest([base, sorted(generations.items())])

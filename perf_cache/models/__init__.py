@@ -6,5 +6,6 @@ from . import (
     perf_cache_stat,
     perf_tool_call,
     perf_tool_mixin,
+    perf_tool_runner,
     res_config_settings,
 )

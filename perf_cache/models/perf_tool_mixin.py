@@ -18,6 +18,8 @@ import time
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
+from odoo.addons.perf_core.engine import params as tool_params
+
 from ..engine import codec, generations, keys
 from ..engine.cache import TieredCache
 from ..runtime import cache_state
@@ -99,8 +101,9 @@ class PerfToolMixin(models.AbstractModel):
     def _cache_setting(self, key):
         return self.env["ir.config_parameter"]._perf_get_setting(key)
 
-    def _cache(self):
-        """This process's tiered cache, configured from the current settings."""
+    def _cache(self, tool=None):
+        """This process's tiered cache, configured from the current settings; its statistics
+        are filed under ``tool`` (default: this tool's name)."""
         dbname = self.env.cr.dbname
         get = self._cache_setting
         memory = cache_state.memory(
@@ -110,7 +113,7 @@ class PerfToolMixin(models.AbstractModel):
             get("perf_cache.memory_ttl_s"),
         )
         stats = cache_state.stats_buffer(dbname)
-        tool = self._tool_name()
+        tool = tool or self._tool_name()
 
         def stat(outcome, nbytes=0, stored=0, calls=1):
             hour = datetime.datetime.utcnow().replace(minute=0, second=0, microsecond=0)
@@ -185,9 +188,16 @@ class PerfToolMixin(models.AbstractModel):
             ) from None
         call["cache_outcome"] = outcome
         if self.env.registry.in_test_mode():
-            # No background writer in tests: write hits and statistics in the test transaction.
-            cache_state.flush(dbname=self.env.cr.dbname, cursor=self.env.registry.cursor)
+            self._cache_flush_test_buffers()
         return result
+
+    def _cache_flush_test_buffers(self):
+        """No background writer in tests: write hits and statistics in the test transaction."""
+        cache_state.flush(dbname=self.env.cr.dbname, cursor=self.env.registry.cursor)
+
+    def _cache_params_hash(self, params):
+        """The hash of validated ``params`` in the key (as the pipeline computes it)."""
+        return tool_params.params_hash(params)
 
     # ------------------------------------------------------------------------------------------
     # Generation triggers

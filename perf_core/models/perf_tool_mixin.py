@@ -138,6 +138,14 @@ class PerfToolMixin(models.AbstractModel):
         """Compute the result for validated ``params``; override in every tool."""
         raise NotImplementedError(f"{self._name} does not implement _tool_execute")
 
+    def _tool_prepare(self, batch=None):
+        """Work this tool does before its answer is looked up or computed, once per request:
+        ``batch`` is the dict shared by the items of a ``run_many`` call (memoise in it).
+        Returns ``meta`` entries for the answer. The sales tools fold today's writes into the
+        aggregates here, so a cache key (a single tool's, or a whole batch's) carries the
+        folded aggregates' generations."""
+        return {}
+
     def _tool_staleness_s(self):
         """Seconds this tool's answer may lag behind the live truth (0 = exact).
 
