@@ -164,6 +164,18 @@ _MONTHS_FROM_AGG = sql.SQL(
 )
 
 
+# The day x seller rows from the kept lines (an order has one salesperson, team and point of
+# sale, so its distinct count adds up across sellers as across days).
+_INS_SELLER = sql.SQL(
+    """
+            INSERT INTO perf_sales_day_seller
+                   (date, channel, user_id, team_id, pos_config_id, {measures}, company_id)
+            SELECT day, channel, user_id, team_id, pos_config_id, {from_lines}, %(company)s
+              FROM kept GROUP BY day, channel, user_id, team_id, pos_config_id
+            RETURNING 1"""
+).format(measures=_MEASURES, from_lines=_FROM_LINES)
+
+
 def _daily_sql(lines, tdims, months=False):
     """The per-template insert, written plainly (GROUP BY the key, dims joined after);
     ``months``: also the month x template rows (:data:`_MONTHS_FROM_AGG`)."""
@@ -192,9 +204,11 @@ def _daily_sql(lines, tdims, months=False):
             SELECT k.day, k.channel, t.categ_l1_id, t.categ_l2_id, {from_lines}, %(company)s
               FROM kept k LEFT JOIN tdims t ON t.product_tmpl_id = k.product_tmpl_id
              GROUP BY k.day, k.channel, t.categ_l1_id, t.categ_l2_id
-            RETURNING 1){months}
+            RETURNING 1),
+        ins_seller AS ({seller}){months}
         SELECT (SELECT count(*) FROM ins_daily),
-               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ)
+                   + (SELECT count(*) FROM ins_seller),
                count(*), count(*) FILTER (WHERE no_product),
                count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
                count(*) FILTER (WHERE bad_rate),
@@ -207,6 +221,7 @@ def _daily_sql(lines, tdims, months=False):
         dims=_DIMS,
         measures=_MEASURES,
         from_lines=_FROM_LINES,
+        seller=_INS_SELLER,
         months=_MONTHS_FROM_AGG.format(measures=_MEASURES, from_rows=_FROM_ROWS)
         if months
         else sql.SQL(""),
@@ -216,8 +231,8 @@ def _daily_sql(lines, tdims, months=False):
 def _fold_sql(lines, tdims):
     """Days after the watermark brought up to the source lines, writing what changed only:
     base rows whose measures differ are upserted (dimensions looked up for those templates
-    only), base rows whose key has no line any more are deleted, and the small day x channel
-    and day x category rows are replaced."""
+    only), base rows whose key has no line any more are deleted, and the small day x channel,
+    day x category and day x seller rows are replaced."""
     measures = [sql.Identifier(m) for m in schema.MEASURE_NAMES]
     columns = sql.SQL(", ").join(measures)
 
@@ -277,9 +292,14 @@ def _fold_sql(lines, tdims):
               LEFT JOIN product_template pt ON pt.id = k.product_tmpl_id
               LEFT JOIN product_category pc ON pc.id = pt.categ_id
              GROUP BY 1, 2, 3, 4
-            RETURNING 1)
+            RETURNING 1),
+        del_seller AS (
+            DELETE FROM perf_sales_day_seller
+             WHERE company_id = %(company)s AND date BETWEEN %(d1)s AND %(d2)s),
+        ins_seller AS ({seller})
         SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone),
-               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ),
+               (SELECT count(*) FROM ins_total) + (SELECT count(*) FROM ins_categ)
+                   + (SELECT count(*) FROM ins_seller),
                count(*), count(*) FILTER (WHERE no_product),
                count(*) FILTER (WHERE product_tmpl_id IS NULL AND NOT no_product),
                count(*) FILTER (WHERE bad_rate)
@@ -293,6 +313,7 @@ def _fold_sql(lines, tdims):
         new=prefixed("a"),
         tdims=tdims,
         dims=_DIMS,
+        seller=_INS_SELLER,
         replace=sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
             for c in (*schema.MEASURE_NAMES, *schema.DIMENSION_NAMES)
@@ -670,7 +691,7 @@ RETURNING aggregated_through, windows_as_of
 
 
 def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False, months=False):
-    """Replace the day-grain rows (base, day x channel, day x category) of local days
+    """Replace the day-grain rows (base, day x channel, day x category, day x seller) of local days
     ``date_from``..``date_to`` from the source lines; the statistics include ``touched``,
     the templates whose rows were replaced (old or new). ``keep``: the old base rows
     (negated) and the new ones go to ``perf_agg_delta``. ``months``: the range is whole
@@ -685,7 +706,7 @@ def _replace_days(cr, company_id, date_from, date_to, config, tz, keep=False, mo
     # keys of the month and window rollups this refresh can change.
     cr.execute(_DELETE_DAILY_KEEP if keep else _DELETE_DAILY, params)
     touched = set(cr.fetchone()[0])
-    for table in ("perf_sales_day_total", "perf_sales_day_categ"):
+    for table in schema.DAY_ROLLUPS:
         cr.execute(_DELETE_DAYS.format(table=sql.Identifier(table)), params)
     if months:
         cr.execute(
@@ -830,6 +851,41 @@ def fold(cr, company_ids, config=None, max_age_s=60, wait=False, today=None):
             out["fresh"].append(cid)
     out["fresh"] = sorted(set(out["fresh"]) | set(fresh))
     return out
+
+
+_FILL_SELLER = sql.SQL(
+    "WITH lines AS MATERIALIZED ({lines}), "
+    "kept AS MATERIALIZED (SELECT * FROM lines WHERE product_tmpl_id IS NOT NULL) {insert}"
+)
+
+
+def fill_sellers(cr):
+    """Build ``perf_sales_day_seller`` over every company's aggregated and folded days from
+    the source lines (an upgrade that adds the table to aggregates already built: the other
+    tables keep their rows). Returns the rows written."""
+    cr.execute(
+        "SELECT s.company_id, s.aggregated_from, "
+        "GREATEST(s.aggregated_through, f.folded_through) FROM perf_agg_state s "
+        "LEFT JOIN perf_agg_fold f ON f.company_id = s.company_id "
+        "WHERE s.aggregated_through IS NOT NULL ORDER BY 1"
+    )
+    covered = cr.fetchall()
+    if not covered:
+        return 0
+    features = sources.Features(cr)
+    tzs = sources.company_timezones(cr, [row[0] for row in covered])
+    query = _FILL_SELLER.format(lines=sources.lines_sql(features), insert=_INS_SELLER)
+    written = 0
+    for company_id, first, last in covered:
+        tz = tzs.get(company_id, "UTC")
+        first = first or history_start(cr, company_id, tz) or last
+        cr.execute(
+            _DELETE_DAYS.format(table=sql.Identifier("perf_sales_day_seller")),
+            {"company": company_id, "d1": first, "d2": last},
+        )
+        cr.execute(query, {"company": company_id, "tz": tz, "d1": first, "d2": last})
+        written += cr.rowcount
+    return written
 
 
 def history_start(cr, company_id, tz):

@@ -129,10 +129,15 @@ def _window_plan(ranges, a, b):
 
 
 class _Pieces:
-    """The statement's parts, each rendered with its own parameters."""
+    """The statement's parts, each rendered with its own parameters. ``owner``: the source
+    lines of that user's documents only (see :func:`.sources.lines_sql`); ``pos``: with the
+    POS lines."""
 
-    def __init__(self, cr, grain, channel):
+    columns = _COLUMNS
+
+    def __init__(self, cr, grain, channel, owner=None, pos=True):
         self.cr, self.grain, self.channel = cr, grain, channel
+        self.owner, self.pos = owner, pos
         self.key, self.month_table, self.day_table = _TABLES[grain]
         self.parts, self.used = [], set()
 
@@ -142,7 +147,7 @@ class _Pieces:
         self.used.add(table)
         query = _PIECE.format(
             key=sql.Identifier(self.key),
-            cols=_cols(sign),
+            cols=sql.SQL(", ").join(sql.SQL(sign) + sql.Identifier(c) for c in self.columns),
             table=sql.Identifier(table),
             time=sql.Identifier(time),
             ch=_channel_sql(self.channel),
@@ -178,48 +183,40 @@ class _Pieces:
         for d1, d2 in edges:
             self.table(self.day_table, company, d1, d2)
 
+    def live_sql(self, features):
+        """The piece of one company's days read from the source lines, and its parameters."""
+        return _live_sql(self.grain, self.channel, features, self.owner is not None, self.pos), {}
+
     def live(self, company, tz, a, b, features):
         self.used.add("live")
-        query = _live_sql(self.grain, self.channel, features)
-        params = {"company": company, "tz": tz, "d1": a, "d2": b, "channel": self.channel}
+        query, extra = self.live_sql(features)
+        params = {
+            "company": company,
+            "tz": tz,
+            "d1": a,
+            "d2": b,
+            "channel": self.channel,
+            "owner": self.owner,
+            **extra,
+        }
         self.parts.append(b"(" + self.cr.mogrify(query, params) + b")")
 
 
-def question(
-    cr,
-    grain,
-    company_ids,
-    date_from,
-    date_to,
-    channel=None,
-    states=None,
-    limit=None,
-    factors=None,
-    live=False,
-):
-    """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
-
-    ``factors``: ``{company: factor}`` converting each company's amounts (its own currency)
-    into one reporting currency before they are added up (missing: 1, same currency).
-    ``limit`` (template grain): only the top rows by revenue, cut in SQL. ``live``: the days
-    after the watermark from the source lines even when a fold covers them.
-
-    Returns ``(totals, meta)``: ``totals`` maps the grain's key to
-    ``[qty, revenue, refund_amount, net_revenue]``.
-    """
-    if grain not in GRAINS:
-        raise ValueError(f"unknown grain {grain!r}")
+def _plan(cr, pieces, company_ids, date_from, date_to, states=None, live=False):
+    """Cut each company's range by its state into the pieces (aggregated, folded, source
+    lines: see the module's docstring); every day from the source lines when the pieces
+    filter by owner. Returns the answer's ``meta`` but its ``exact_as_of`` and the ``as_of``
+    times of the pieces read from the aggregates."""
     if date_from > date_to:
         raise ValueError(f"the range is inverted: {date_from} is after {date_to}")
     states = states or company_states(cr, company_ids)
-    pieces = _Pieces(cr, grain, channel)
     live_ranges, as_of, features = [], [], None
     meta = {"aggregated": {}, "folded_through": {}}
     for company_id in sorted(states):
         st = states[company_id]
         todo = []  # ranges for the source lines
         last = None
-        if st.through:
+        if st.through and pieces.owner is None:
             meta["aggregated"][company_id] = [_iso(st.agg_from), _iso(st.through)]
             a = max(date_from, st.agg_from) if st.agg_from else date_from
             if a > date_from:
@@ -247,17 +244,69 @@ def question(
             features = features or sources.Features(cr)
             pieces.live(company_id, st.tz, a, b, features)
             live_ranges.append((a, b))
-    totals = _run(cr, pieces, factors, limit if grain == "template" else None)
     meta.update(
-        sources=sorted(pieces.used),
         live_days=sum(_days(a, b) for a, b in live_ranges),
         live_ranges=[[a.isoformat(), b.isoformat()] for a, b in live_ranges],
     )
-    if live_ranges or not as_of or None in as_of:
+    if pieces.owner is not None:
+        meta["owner_id"] = pieces.owner
+    return meta, as_of
+
+
+def _exact_as_of(cr, meta, as_of):
+    if meta["live_ranges"] or not as_of or None in as_of:
         cr.execute("SELECT now() AT TIME ZONE 'UTC'")
         as_of.append(cr.fetchone()[0])
     meta["exact_as_of"] = min(t for t in as_of if t).isoformat()
+
+
+def question(
+    cr,
+    grain,
+    company_ids,
+    date_from,
+    date_to,
+    channel=None,
+    states=None,
+    limit=None,
+    factors=None,
+    live=False,
+    owner=None,
+    pos=True,
+):
+    """Answer one question for ``company_ids`` over local days ``date_from``..``date_to``.
+
+    ``factors``: ``{company: factor}`` converting each company's amounts (its own currency)
+    into one reporting currency before they are added up (missing: 1, same currency).
+    ``limit`` (template grain): only the top rows by revenue, cut in SQL. ``live``: the days
+    after the watermark from the source lines even when a fold covers them. ``owner``: a
+    user id: only that user's documents (or no one's), every day from the source lines;
+    ``pos=False``: without the POS lines (the aggregates then read the online channel).
+
+    Returns ``(totals, meta)``: ``totals`` maps the grain's key to
+    ``[qty, revenue, refund_amount, net_revenue]``.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    channel, empty = _channel_without_pos(channel, pos, owner)
+    pieces = _Pieces(cr, grain, channel, owner=owner, pos=pos)
+    meta, as_of = _plan(cr, pieces, company_ids, date_from, date_to, states, live)
+    if empty:
+        pieces.parts = []
+    totals = _run(cr, pieces, factors, limit if grain == "template" else None)
+    meta["sources"] = sorted(pieces.used)
+    _exact_as_of(cr, meta, as_of)
     return totals, meta
+
+
+def _channel_without_pos(channel, pos, owner):
+    """``(channel, empty)`` for a reader who may not see POS lines: the aggregates read the
+    online channel (the source lines leave POS out); asking for POS gives nothing."""
+    if pos:
+        return channel, False
+    if channel == "pos":
+        return channel, True
+    return (channel if owner is not None else "online"), False
 
 
 def _iso(day):
@@ -334,26 +383,208 @@ _LIVE = sql.SQL(
 )
 
 
-def _live_sql(grain, channel, features):
+def _live_sql(grain, channel, features, owner=False, pos=True):
     """The question at ``grain`` from the source lines of ``%(company)s`` over local days
     ``%(d1)s``..``%(d2)s`` in ``%(tz)s``: rows ``(key, qty, revenue, refund_amount,
-    net_revenue, line_count, company)``."""
+    net_revenue, line_count, company)``. ``owner``: the documents of ``%(owner)s`` only."""
     return _LIVE.format(
-        lines=sources.lines_sql(features),
+        lines=sources.lines_sql(features, owner=owner, pos=pos),
         key=_LIVE_KEYS[grain],
         join=_CATEG_JOIN if grain.startswith("categ") else sql.SQL(""),
         ch=_channel_sql(channel),
     )
 
 
-def live(cr, grain, company_id, tz, first, last, channel=None, features=None):
+def live(cr, grain, company_id, tz, first, last, channel=None, features=None, owner=None):
     """The question answered from the source tables only (the live SQL baseline):
     rows ``(key, qty, revenue, refund_amount, net_revenue)``."""
-    query = _live_sql(grain, channel, features or sources.Features(cr))
+    query = _live_sql(grain, channel, features or sources.Features(cr), owner is not None)
     cr.execute(
-        query, {"company": company_id, "tz": tz, "d1": first, "d2": last, "channel": channel}
+        query,
+        {
+            "company": company_id,
+            "tz": tz,
+            "d1": first,
+            "d2": last,
+            "channel": channel,
+            "owner": owner,
+        },
     )
     return [row[:5] for row in cr.fetchall()]
+
+
+# ----------------------------------------------------------------------------------------------
+# Breakdown: revenue, orders and net revenue by one dimension
+# ----------------------------------------------------------------------------------------------
+
+#: dimension -> (key column, month table, day table, the finer grouping of the source lines
+#: that the day table's rows have: their order counts are summed the same way).
+BREAKDOWNS = {
+    "salesperson": (
+        "user_id",
+        None,
+        "perf_sales_day_seller",
+        ("l.channel", "l.user_id", "l.team_id", "l.pos_config_id"),
+    ),
+    "pos_config": (
+        "pos_config_id",
+        None,
+        "perf_sales_day_seller",
+        ("l.channel", "l.user_id", "l.team_id", "l.pos_config_id"),
+    ),
+    "channel": ("channel", None, "perf_sales_day_total", ("l.channel",)),
+    "category": (
+        "categ_l1_id",
+        "perf_sales_month_categ",
+        "perf_sales_day_categ",
+        ("l.channel", "t.categ_l1_id", "t.categ_l2_id"),
+    ),
+    "brand": ("brand", None, "perf_sales_daily", ("l.channel", "l.product_tmpl_id")),
+}
+#: Whether a dimension's key is a record id (else text: ``key_id`` is null).
+BREAKDOWN_ID_KEYS = frozenset({"salesperson", "pos_config", "category"})
+_BREAKDOWN_COLUMNS = ("revenue", "order_count", "net_revenue", "line_count")
+
+_BREAKDOWN_LIVE = sql.SQL(
+    """WITH l AS MATERIALIZED ({lines}){tdims}
+SELECT key, sum(revenue), sum(order_count), sum(net), sum(line_count), %(company)s
+  FROM (SELECT {key} AS key,
+               COALESCE(sum(l.amount) FILTER (WHERE NOT l.is_refund), 0) AS revenue,
+               count(DISTINCT l.order_id) FILTER (WHERE NOT l.is_refund) AS order_count,
+               COALESCE(sum(CASE WHEN l.is_refund THEN -l.amount ELSE l.amount END), 0) AS net,
+               count(*) AS line_count
+          FROM l{join}
+         WHERE l.product_tmpl_id IS NOT NULL{ch}
+         GROUP BY l.day, {fine}, {key}) AS g
+ GROUP BY key"""
+)
+
+
+class _BreakdownPieces(_Pieces):
+    """The pieces of a breakdown: the dimension's rollups, and the source lines grouped as
+    the rollup's rows are (so an order counts the same way from either)."""
+
+    columns = _BREAKDOWN_COLUMNS
+
+    def __init__(self, cr, dimension, channel, owner=None, pos=True, tdims=None):
+        super().__init__(cr, "day", channel, owner=owner, pos=pos)
+        self.key, self.month_table, self.day_table, self.fine = BREAKDOWNS[dimension]
+        self.dimension, self.tdims = dimension, tdims
+
+    def aggregated(self, company, state, a, b):
+        if not self.month_table:
+            self.table(self.day_table, company, a, b)
+            return
+        edges, months = _months(a, b)
+        if months:
+            self.table(self.month_table, company, months[0], months[1].replace(day=1), time="month")
+        for d1, d2 in edges:
+            self.table(self.day_table, company, d1, d2)
+
+    def live_sql(self, features):
+        tdims, join, extra = sql.SQL(""), sql.SQL(""), {}
+        if self.dimension in ("category", "brand"):
+            query, extra, _warnings = self.tdims
+            tdims = sql.SQL(", t AS MATERIALIZED ({})").format(query)
+            join = sql.SQL(" LEFT JOIN t ON t.product_tmpl_id = l.product_tmpl_id")
+        key = sql.SQL("t.{}" if self.dimension in ("category", "brand") else "l.{}").format(
+            sql.Identifier(self.key)
+        )
+        query = _BREAKDOWN_LIVE.format(
+            lines=sources.lines_sql(features, owner=self.owner is not None, pos=self.pos),
+            tdims=tdims,
+            key=key,
+            join=join,
+            ch=sql.SQL(" AND l.channel = %(channel)s") if self.channel else sql.SQL(""),
+            fine=sql.SQL(", ").join(sql.SQL(f) for f in self.fine),
+        )
+        return query, extra
+
+
+_BREAKDOWN_SUMMED = sql.SQL(
+    "SELECT p.key, {revenue}, sum(p.order_count), {net}, sum({revenue_total}) OVER () "
+    "FROM ({parts}) AS p(key, revenue, order_count, net_revenue, line_count, company_id)"
+    "{join} GROUP BY p.key HAVING sum(p.line_count) <> 0 "
+    "ORDER BY 2 DESC, 1 NULLS LAST{limit}"
+)
+
+
+def breakdown(
+    cr,
+    dimension,
+    company_ids,
+    date_from,
+    date_to,
+    channel=None,
+    config=None,
+    states=None,
+    limit=None,
+    factors=None,
+    live=False,
+    owner=None,
+    pos=True,
+):
+    """Revenue, orders and net revenue of ``company_ids`` over local days
+    ``date_from``..``date_to`` by ``dimension`` (:data:`BREAKDOWNS`), in one statement cut
+    as :func:`question` cuts it (coverage, fold, source lines; ``owner`` and ``pos`` as
+    there). ``config``: the dimension mapping (``brand``) and season pattern of the refresh,
+    for the days read from the source lines.
+
+    ``orders``: orders with a line under the key; for ``brand`` and ``category`` counted per
+    template and per level-2 category as the rollups keep them (an order with two templates
+    of one brand counts twice). Returns ``(rows, meta)``: rows ``(key, revenue, orders,
+    net_revenue, revenue of every key)`` by revenue, the top ``limit``.
+    """
+    if dimension not in BREAKDOWNS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    online_only = dimension == "pos_config" and channel == "online"
+    if dimension == "pos_config":
+        channel = "pos"  # points of sale have POS lines only
+    channel, empty = _channel_without_pos(channel, pos, owner)
+    empty = empty or online_only
+    tdims = None
+    if dimension in ("category", "brand"):
+        features = sources.Features(cr)
+        tdims = sources.template_dims_sql(
+            cr, features, config or {}, sql.SQL("pt.id IN (SELECT product_tmpl_id FROM l)")
+        )
+    pieces = _BreakdownPieces(cr, dimension, channel, owner=owner, pos=pos, tdims=tdims)
+    meta, as_of = _plan(cr, pieces, company_ids, date_from, date_to, states, live)
+    rows = []
+    if pieces.parts and not empty:
+        rows = _run_breakdown(cr, pieces, factors, limit)
+    meta["sources"] = sorted(pieces.used)
+    if tdims and tdims[2]:
+        meta["warnings"] = tdims[2]
+    _exact_as_of(cr, meta, as_of)
+    return rows, meta
+
+
+def _run_breakdown(cr, pieces, factors, limit):
+    parts = sql.SQL(b" UNION ALL ".join(pieces.parts).decode().replace("%", "%%"))
+    join = sql.SQL("")
+    revenue, net = sql.SQL("sum(p.revenue)"), sql.SQL("sum(p.net_revenue)")
+    if factors:
+        join = sql.SQL(
+            " LEFT JOIN unnest(%(fc)s::integer[], %(ff)s::numeric[]) AS f(company_id, factor)"
+            " USING (company_id)"
+        )
+        revenue = sql.SQL("sum(p.revenue * COALESCE(f.factor, 1))")
+        net = sql.SQL("sum(p.net_revenue * COALESCE(f.factor, 1))")
+    query = _BREAKDOWN_SUMMED.format(
+        revenue=revenue,
+        net=net,
+        revenue_total=revenue,
+        parts=parts,
+        join=join,
+        limit=sql.SQL(" LIMIT {}").format(sql.Literal(int(limit))) if limit else sql.SQL(""),
+    )
+    companies = sorted(factors or ())
+    cr.execute(
+        sql.SQL("SET LOCAL max_parallel_workers_per_gather = 0; ") + query,
+        {"fc": companies, "ff": [Decimal(str(factors[c])) for c in companies]},
+    )
+    return cr.fetchall()
 
 
 def top(totals, limit=None, measure=1):

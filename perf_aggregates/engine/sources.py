@@ -3,7 +3,7 @@
 One row per sold, refunded or credited line of one company, for a range of local days:
 
 ``day, channel, order_id, product_id, product_tmpl_id, is_refund, qty, amount, margin,
-bad_rate, no_product``
+bad_rate, no_product, user_id, team_id, pos_config_id``
 
 Definitions (the contract the exactness tests check against an independent oracle):
 
@@ -19,6 +19,13 @@ Definitions (the contract the exactness tests check against an independent oracl
 - **pos**: lines of POS orders in state paid / done / invoiced; a line with a negative
   quantity is a refund (``qty`` and ``amount`` turned positive); ``margin`` =
   ``price_subtotal - total_cost`` when the cost is computed; converted at the order's rate.
+- **seller**: ``user_id`` and ``team_id`` are the sale order's salesperson and sales team,
+  the credit note's (``invoice_user_id``, ``team_id``) and the POS order's (``user_id``,
+  ``crm_team_id`` when pos_sale adds it); ``pos_config_id`` is the POS order's point of sale
+  (NULL online). A column the database does not have reads as NULL.
+- **owner** (``lines_sql(owner=True)``): only the documents of user ``%(owner)s`` or of no
+  one, as Odoo's "own documents" record rules show a salesman (sale orders by
+  ``user_id``, credit notes by ``invoice_user_id``); ``pos=False`` leaves the POS lines out.
 - Lines without a product (``no_product``) or whose product no longer exists
   (``product_tmpl_id IS NULL``) are returned, so they can be counted, and never aggregated.
 """
@@ -35,7 +42,7 @@ POS_STATES = ("paid", "done", "invoiced")
 #: Columns the source query reads, per table: checked against the live Odoo registry by an
 #: Odoo test so drift is caught. Optional tables (point_of_sale) are skipped when missing.
 REQUIRED_COLUMNS = {
-    "sale_order": ("id", "company_id", "date_order", "state", "currency_rate"),
+    "sale_order": ("id", "company_id", "date_order", "state", "currency_rate", "user_id"),
     "sale_order_line": (
         "id",
         "order_id",
@@ -45,7 +52,7 @@ REQUIRED_COLUMNS = {
         "price_subtotal",
         "display_type",
     ),
-    "pos_order": ("id", "company_id", "date_order", "state", "currency_rate"),
+    "pos_order": ("id", "company_id", "date_order", "state", "currency_rate", "user_id"),
     "pos_order_line": (
         "id",
         "order_id",
@@ -91,6 +98,25 @@ class Features:
         self.credit_notes = schema.table_exists(cr, "sale_order_line_invoice_rel")
         self.tag_jsonb = schema.column_type(cr, "product_tag", "name") == "jsonb"
         self.stock_value = schema.table_exists(cr, "stock_valuation_layer")
+        # The seller columns of other modules (sales_team's teams, pos_sale's POS team).
+        have = schema.columns_present(cr, SELLER_COLUMNS)
+        self.seller = {pair: pair in have for pair in SELLER_COLUMNS}
+
+
+#: Seller columns read when present (a missing one reads as NULL).
+SELLER_COLUMNS = (
+    ("sale_order", "team_id"),
+    ("account_move", "invoice_user_id"),
+    ("account_move", "team_id"),
+    ("pos_order", "crm_team_id"),
+    ("pos_order", "config_id"),
+)
+
+
+def _column_or_null(features, alias, table, column):
+    if features.seller.get((table, column)):
+        return sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(column))
+    return sql.SQL("NULL::integer")
 
 
 def text_of(expr, is_jsonb):
@@ -159,26 +185,28 @@ _ONLINE = sql.SQL(
                'online'::varchar AS channel, so.id AS order_id, l.product_id,
                pp.product_tmpl_id, false AS is_refund, {qty} AS qty,
                l.price_subtotal / {rate} AS amount, {margin} AS margin,
-               COALESCE(so.currency_rate, 0) = 0 AS bad_rate, l.product_id IS NULL AS no_product
+               COALESCE(so.currency_rate, 0) = 0 AS bad_rate, l.product_id IS NULL AS no_product,
+               so.user_id, {team} AS team_id, NULL::integer AS pos_config_id
           FROM sale_order so
           JOIN sale_order_line l ON l.order_id = so.id AND l.display_type IS NULL
           LEFT JOIN product_product pp ON pp.id = l.product_id
           {uom_join}
          WHERE so.company_id = %(company)s AND so.state IN {states}
-           AND so.date_order >= {day_from} AND so.date_order < {day_to}
+           AND so.date_order >= {day_from} AND so.date_order < {day_to}{owner}
         """
 )
 
 _CREDIT_NOTES = sql.SQL(
     """
         SELECT am.date, 'online'::varchar, NULL::integer, aml.product_id, pp.product_tmpl_id,
-               true, {qty}, aml.balance, NULL::numeric, false, aml.product_id IS NULL
+               true, {qty}, aml.balance, NULL::numeric, false, aml.product_id IS NULL,
+               {user}, {team}, NULL::integer
           FROM account_move am
           JOIN account_move_line aml ON aml.move_id = am.id AND aml.display_type = 'product'
           LEFT JOIN product_product pp ON pp.id = aml.product_id
           {uom_join}
          WHERE am.company_id = %(company)s AND am.move_type = 'out_refund'
-           AND am.state = 'posted' AND am.date BETWEEN %(d1)s AND %(d2)s
+           AND am.state = 'posted' AND am.date BETWEEN %(d1)s AND %(d2)s{owner}
            AND EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r
                         WHERE r.invoice_line_id = aml.id)
         """
@@ -191,7 +219,8 @@ _POS = sql.SQL(
                CASE WHEN l.qty < 0 THEN -l.price_subtotal ELSE l.price_subtotal END / {rate},
                CASE WHEN l.is_total_cost_computed
                     THEN (l.price_subtotal - COALESCE(l.total_cost, 0)) / {rate} END,
-               COALESCE(po.currency_rate, 0) = 0, l.product_id IS NULL
+               COALESCE(po.currency_rate, 0) = 0, l.product_id IS NULL,
+               po.user_id, {team}, {config}
           FROM pos_order po
           JOIN pos_order_line l ON l.order_id = po.id
           LEFT JOIN product_product pp ON pp.id = l.product_id
@@ -201,10 +230,15 @@ _POS = sql.SQL(
 )
 
 
-def lines_sql(features, uom=True):
+_OWNER_ONLINE = sql.SQL(" AND (so.user_id = %(owner)s OR so.user_id IS NULL)")
+_OWNER_CREDIT = sql.SQL(" AND ({user} = %(owner)s OR {user} IS NULL)")
+
+
+def lines_sql(features, uom=True, owner=False, pos=True):
     """The source lines of company ``%(company)s`` for local days ``%(d1)s``..``%(d2)s`` in
     time zone ``%(tz)s`` (named parameters). ``uom``: quantities in the product's unit of
-    measure (else in the line's)."""
+    measure (else in the line's). ``owner``: only the documents of user ``%(owner)s`` (or of
+    no one); ``pos``: the POS lines too (when point_of_sale is installed)."""
     no_join = sql.SQL("")
     so_rate = _rate(sql.SQL("so"))
     margin = sql.SQL("NULL::numeric")
@@ -222,20 +256,39 @@ def lines_sql(features, uom=True):
             states=states_in(SALE_STATES),
             day_from=_DAY_FROM,
             day_to=_DAY_TO,
+            team=_column_or_null(features, "so", "sale_order", "team_id"),
+            owner=_OWNER_ONLINE if owner else no_join,
         )
     ]
     if features.credit_notes:
         qty, uom_join = sql.SQL("aml.quantity"), no_join
         if uom:
             qty, uom_join = _in_product_uom(qty, sql.SQL("aml.product_uom_id"))
-        parts.append(_CREDIT_NOTES.format(qty=qty, uom_join=uom_join))
-    if features.pos:
+        am_user = _column_or_null(features, "am", "account_move", "invoice_user_id")
+        parts.append(
+            _CREDIT_NOTES.format(
+                qty=qty,
+                uom_join=uom_join,
+                team=_column_or_null(features, "am", "account_move", "team_id"),
+                user=am_user,
+                owner=_OWNER_CREDIT.format(user=am_user) if owner else no_join,
+            )
+        )
+    if features.pos and pos:
+        config = _column_or_null(features, "po", "pos_order", "config_id")
+        if not features.seller.get(("pos_order", "config_id")):
+            # Odoo stores it (related to the session's); a schema without it reads the session.
+            config = sql.SQL(
+                "(SELECT ps.config_id FROM pos_session ps WHERE ps.id = po.session_id)"
+            )
         parts.append(
             _POS.format(
                 rate=_rate(sql.SQL("po")),
                 states=states_in(POS_STATES),
                 day_from=_DAY_FROM,
                 day_to=_DAY_TO,
+                team=_column_or_null(features, "po", "pos_order", "crm_team_id"),
+                config=config,
             )
         )
     return sql.SQL("\nUNION ALL\n").join(parts)

@@ -9,7 +9,8 @@ company's time zone and consumes the rows it saw, in its own transaction.
 
 PostgreSQL refuses transition tables on a trigger with several events or a column list, so
 each table gets three triggers (insert, update, delete) on one function; updates are
-filtered on the columns that change an aggregate.
+filtered on the columns that change an aggregate (the seller columns among them, those the
+table has when the triggers are attached).
 
 Line tables are written in bulk (an order's lines, imports, confirmations): their trigger
 inserts a single row per statement, the array of order ids it touched, into
@@ -45,8 +46,8 @@ _ORDER_BRANCHES = {
          CROSS JOIN LATERAL (VALUES (o.company_id, o.date_order::date),
                                     (n.company_id, n.date_order::date)) AS x(company_id, day)
          WHERE (o.state IN {states} OR n.state IN {states}) AND x.day IS NOT NULL
-           AND (o.state, o.date_order, o.company_id, o.currency_rate)
-               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate)"""
+           AND ((o.state, o.date_order, o.company_id, o.currency_rate)
+               IS DISTINCT FROM (n.state, n.date_order, n.company_id, n.currency_rate){seller})"""
     ),
     "delete": sql.SQL(
         """
@@ -57,9 +58,36 @@ _ORDER_BRANCHES = {
 
 
 def _order_branches(table, states):
-    """The branches of an order table whose orders count in ``states``."""
+    """The branches of an order table whose orders count in ``states`` (templates and their
+    arguments; ``{seller}`` is filled when the function is written, see :func:`_seller`)."""
     fmt = {"source": sql.Literal(table), "states": sources.states_in(states)}
-    return {op: branch.format(**fmt) for op, branch in _ORDER_BRANCHES.items()}
+    return _ORDER_BRANCHES, fmt
+
+
+#: Seller columns whose change moves an order between the rows of ``perf_sales_day_seller``
+#: (watched when the table has them: sales_team, pos_sale).
+SELLER_WATCH = {
+    "sale_order": ("user_id", "team_id"),
+    "pos_order": ("user_id", "crm_team_id", "config_id"),
+    "account_move": ("invoice_user_id", "team_id"),
+}
+
+
+def _seller(cr, table):
+    """`` OR (old seller columns) IS DISTINCT FROM (new ones)`` for the columns ``table``
+    has, or nothing."""
+    wanted = SELLER_WATCH.get(table, ())
+    have = schema.columns_present(cr, [(table, c) for c in wanted])
+    cols = [c for c in wanted if (table, c) in have]
+    if not cols:
+        return sql.SQL("")
+
+    def row(alias):
+        return sql.SQL("ROW({})").format(
+            sql.SQL(", ").join(sql.SQL(alias + ".") + sql.Identifier(c) for c in cols)
+        )
+
+    return sql.SQL(" OR {} IS DISTINCT FROM {}").format(row("o"), row("n"))
 
 
 # Line tables log only the ids of the orders they touched (see ``_ORDER_LOG``); the refresh
@@ -110,7 +138,8 @@ _ACCOUNT_MOVE = {
                    AS x(company_id, day)
          WHERE (o.move_type = 'out_refund' OR n.move_type = 'out_refund')
            AND (o.state = 'posted' OR n.state = 'posted') AND x.day IS NOT NULL
-           AND (o.state, o.date, o.company_id) IS DISTINCT FROM (n.state, n.date, n.company_id)"""
+           AND ((o.state, o.date, o.company_id)
+                IS DISTINCT FROM (n.state, n.date, n.company_id){seller})"""
     ),
     "delete": sql.SQL(
         """
@@ -128,10 +157,10 @@ LINE_TABLES = {
 #: Watched source tables -> their branches.
 SOURCES = {
     "sale_order": _order_branches("sale_order", sources.SALE_STATES),
-    "sale_order_line": _SALE_ORDER_LINE,
+    "sale_order_line": (_SALE_ORDER_LINE, {}),
     "pos_order": _order_branches("pos_order", sources.POS_STATES),
-    "pos_order_line": _POS_ORDER_LINE,
-    "account_move": _ACCOUNT_MOVE,
+    "pos_order_line": (_POS_ORDER_LINE, {}),
+    "account_move": (_ACCOUNT_MOVE, {}),
 }
 
 # One trigger per event (transition tables allow no more), on the table's function.
@@ -200,16 +229,19 @@ $body$;
 )
 
 
-def _function_sql(table):
+def _function_sql(cr, table):
     if table in LINE_TABLES:
         log = sql.SQL("perf_agg_dirty_order (source, order_ids)")
         wrap = _ORDER_LOG
     else:
         log = sql.SQL("perf_agg_dirty (company_id, day, source)")
         wrap = _ONCE
+    templates, fmt = SOURCES[table]
+    if table in SELLER_WATCH:
+        fmt = dict(fmt, seller=_seller(cr, table))
     branches = {
-        op: wrap.format(branch=branch, source=sql.Literal(table))
-        for op, branch in SOURCES[table].items()
+        op: wrap.format(branch=branch.format(**fmt), source=sql.Literal(table))
+        for op, branch in templates.items()
     }
     return _FUNCTION.format(fn=sql.Identifier(function_name(table)), log=log, **branches)
 
@@ -270,7 +302,7 @@ def attach(cr, tables=None):
     for table in tables or SOURCES:
         if not schema.table_exists(cr, table):
             continue
-        cr.execute(_function_sql(table))
+        cr.execute(_function_sql(cr, table))
         for event, ddl in _EVENTS.items():
             cr.execute(
                 ddl.format(

@@ -9,6 +9,7 @@ from . import (
     perf_sales_tool,
     perf_stock_reports,
     perf_tool_dead_stock,
+    perf_tool_sales_breakdown,
     perf_tool_sales_by_category,
     perf_tool_sales_by_template,
     perf_tool_sales_daily,

@@ -1,11 +1,12 @@
 """The sales tools' shared base: date range and channel parameters, validation, currencies.
 
-``perf.sales.tool`` is an abstract tool model that the five aggregate-backed tools inherit
-(``sales_daily``, ``sales_by_template``, ``sales_by_category``, ``dead_stock``,
-``season_sell_through``). It declares the parameters they share once, checks the date range
-once, and gives them (and the Sales Analytics, Dead Stock and Sell-through views) the
-companies the user works in and the currency factors of those companies. It is not itself
-a tool: only models named ``perf.tool.*`` are listed and run by ``perf.tool.runner``.
+``perf.sales.tool`` is an abstract tool model that the aggregate-backed tools inherit
+(``sales_daily``, ``sales_by_template``, ``sales_by_category``, ``sales_breakdown``,
+``dead_stock``, ``season_sell_through``, ...). It declares the parameters they share once,
+checks the date range once, and gives them (and the Sales Analytics, Dead Stock and
+Sell-through views) the companies the user works in and the currency factors of those
+companies. It is not itself a tool: only models named ``perf.tool.*`` are listed and run
+by ``perf.tool.runner``.
 
 Freshness: a sales tool may lag behind the orders by the ``live_refresh_s`` setting (its
 staleness ``s``, default 60 s). Its cache key holds the aggregates' generations and a
@@ -14,10 +15,20 @@ is read, today's writes are folded into the aggregates when the last fold is old
 ``s / 2`` (never waiting for a running refresh), so every answer is at most ``s`` behind, and
 ``meta["exact_as_of"]`` says as of when it is exact. ``s = 0``: the days after the watermark
 are read from the source tables, and every write to them invalidates.
+
+Own documents: a salesman who may not see all documents (Sales "User: Own Documents Only",
+not ``sales_team.group_sale_salesman_all_leads``) is shown what Odoo's own reports show him
+and no more: figures of his own documents only (sale orders and credit notes of his or of no
+one, as the "Personal Orders Analysis" record rule of ``sale.report`` has it), read from the
+source lines with that filter (the aggregates hold every salesperson's), and POS lines only
+when he may read the POS orders (``point_of_sale.group_pos_user``). His cache entries are
+his own (:meth:`_cache_shareable`): two such salesmen have the same groups and companies but
+not the same rows. A tool that cannot filter by owner (``_sales_own_documents = False``)
+refuses him.
 """
 
 from odoo import _, api, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.perf_core.engine import timeout
 from odoo.addons.perf_core.engine.params import Param
@@ -35,6 +46,7 @@ AGGREGATE_TABLES = (
     "perf_sales_daily",
     "perf_sales_day_total",
     "perf_sales_day_categ",
+    "perf_sales_day_seller",
     "perf_sales_month_categ",
     "perf_sales_month_template",
     "perf_sales_window_template",
@@ -62,6 +74,17 @@ SOURCE_TABLES = (
     "res_partner",
 )
 MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
+#: ``meta["column_types"]`` of the measure columns.
+MEASURE_TYPES = {
+    "qty": "quantity",
+    "revenue": "money",
+    "refund_amount": "money",
+    "net_revenue": "money",
+}
+#: Who sees every salesperson's documents (Sales "User: All Documents" and above).
+ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
+#: Who may read the POS orders (and ``report.pos.order``).
+POS_GROUP = "point_of_sale.group_pos_user"
 
 
 def money(values):
@@ -81,6 +104,45 @@ class PerfSalesTool(models.AbstractModel):
     #: Date range and channel; a tool adds its own (``{**PerfSalesTool._tool_params, ...}``)
     #: or drops the channel by listing ``DATE_PARAMS`` only.
     _tool_params = {**DATE_PARAMS, "channel": CHANNEL_PARAM}
+    #: The tool answers a salesman restricted to his own documents with his figures only
+    #: (through :meth:`_sales_ask` or :meth:`_sales_owner`); ``False``: it refuses him.
+    _sales_own_documents = True
+
+    # ------------------------------------------------------------------------------------------
+    # Access: own documents
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _sales_owner(self):
+        """The user id whose own documents only the answer may show (a salesman not allowed
+        to see all documents), or ``None`` (every document of the user's companies)."""
+        if self.env.su or self.env.user.has_group(ALL_DOCUMENTS_GROUP):
+            return None
+        return self.env.uid
+
+    @api.model
+    def _sales_pos_allowed(self):
+        """Whether the answer may hold POS lines: always for a user who sees all documents
+        (as the aggregates always did), else when he may read the POS orders."""
+        return self._sales_owner() is None or self.env.user.has_group(POS_GROUP)
+
+    def _tool_check_access(self):
+        super()._tool_check_access()
+        if not self._sales_own_documents and self._sales_owner() is not None:
+            raise AccessError(
+                _(
+                    "“%s” shows figures of every salesperson: it is for users who may see "
+                    "all documents.",
+                    self._description,
+                )
+            )
+
+    def _cache_shareable(self):
+        """Never shared by a salesman restricted to his own documents (his rows are not
+        those of another salesman with the same groups and companies)."""
+        if self._sales_owner() is not None:
+            return False
+        return super()._cache_shareable()
 
     # ------------------------------------------------------------------------------------------
     # Freshness
@@ -214,9 +276,19 @@ class PerfSalesTool(models.AbstractModel):
             limit=limit,
             factors=rates,
             live=live,
+            **self._sales_access(),
         )
         meta["currency"] = currency_name
         return totals, meta
+
+    @api.model
+    def _sales_access(self):
+        """The router's ``owner`` and ``pos`` arguments for the current user (see the
+        module's docstring); the source lines are flushed first when they are read."""
+        owner = self._sales_owner()
+        if owner is not None:
+            self.env.flush_all()
+        return {"owner": owner, "pos": self._sales_pos_allowed()}
 
     @api.model
     def _sales_names(self, model, ids):

@@ -27,6 +27,9 @@ class PerfToolDeadStock(models.AbstractModel):
             self.env.cr, self._sales_company_ids(), days, today, params["limit"]
         )
         label = self._sales_names("product.template", [r[0] for r in rows])
+        # Stock facts for everyone; the day of the last sale (of any salesperson) only for
+        # users who may see all documents.
+        show_last_sale = self._sales_owner() is None
         return {
             "columns": ["product_tmpl_id", "product", "qty_on_hand", "stock_value", "last_sale"],
             "rows": [
@@ -35,9 +38,18 @@ class PerfToolDeadStock(models.AbstractModel):
                     label.get(r[0], ""),
                     float(r[1]),
                     None if r[2] is None else round(float(r[2]), 2),
-                    r[3] and r[3].isoformat(),
+                    r[3].isoformat() if r[3] and show_last_sale else None,
                 ]
                 for r in rows
             ],
-            "meta": {"days": days},
+            "meta": {
+                "days": days,
+                "column_types": {
+                    "product_tmpl_id": "id",
+                    "product": "text",
+                    "qty_on_hand": "quantity",
+                    "stock_value": "money",
+                    "last_sale": "date",
+                },
+            },
         }

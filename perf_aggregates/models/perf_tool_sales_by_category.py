@@ -5,7 +5,7 @@ from odoo import models
 from odoo.addons.perf_core.engine.params import Param
 
 from ..engine import reports
-from .perf_sales_tool import MEASURE_COLUMNS, PerfSalesTool, money
+from .perf_sales_tool import MEASURE_COLUMNS, MEASURE_TYPES, PerfSalesTool, money
 
 
 class PerfToolSalesByCategory(models.AbstractModel):
@@ -26,5 +26,7 @@ class PerfToolSalesByCategory(models.AbstractModel):
         return {
             "columns": ["categ_id", "category", *MEASURE_COLUMNS],
             "rows": [[r[0], label.get(r[0], ""), *money(r[1:])] for r in rows],
-            "meta": meta,
+            "meta": dict(
+                meta, column_types={"categ_id": "id", "category": "text", **MEASURE_TYPES}
+            ),
         }

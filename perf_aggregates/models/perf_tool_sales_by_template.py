@@ -5,7 +5,7 @@ from odoo import models
 from odoo.addons.perf_core.engine.params import Param
 
 from ..engine import reports
-from .perf_sales_tool import MEASURE_COLUMNS, PerfSalesTool, money
+from .perf_sales_tool import MEASURE_COLUMNS, MEASURE_TYPES, PerfSalesTool, money
 
 
 class PerfToolSalesByTemplate(models.AbstractModel):
@@ -25,5 +25,7 @@ class PerfToolSalesByTemplate(models.AbstractModel):
         return {
             "columns": ["product_tmpl_id", "product", *MEASURE_COLUMNS],
             "rows": [[r[0], label.get(r[0], ""), *money(r[1:])] for r in rows],
-            "meta": meta,
+            "meta": dict(
+                meta, column_types={"product_tmpl_id": "id", "product": "text", **MEASURE_TYPES}
+            ),
         }

@@ -2,7 +2,7 @@
 
 from odoo import models
 
-from .perf_sales_tool import MEASURE_COLUMNS, money
+from .perf_sales_tool import MEASURE_COLUMNS, MEASURE_TYPES, money
 
 
 class PerfToolSalesDaily(models.AbstractModel):
@@ -17,5 +17,5 @@ class PerfToolSalesDaily(models.AbstractModel):
         return {
             "columns": ["date", *MEASURE_COLUMNS],
             "rows": [[day.isoformat(), *money(values)] for day, values in rows],
-            "meta": meta,
+            "meta": dict(meta, column_types={"date": "date", **MEASURE_TYPES}),
         }

@@ -15,6 +15,8 @@ class PerfToolSeasonSellThrough(models.AbstractModel):
     _tool_tables = ("perf_product_dim", "perf_sales_daily", "perf_agg_state")
     _tool_live_tables = ()
     _tool_params = DATE_PARAMS
+    # Sold quantities of every salesperson (the base table has no seller).
+    _sales_own_documents = False
 
     def _tool_execute(self, params):
         rows = reports.season_sell_through(

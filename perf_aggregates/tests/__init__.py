@@ -3,6 +3,7 @@ from . import (
     test_backfill_install,
     test_cron_schedule,
     test_freshness,
+    test_own_documents,
     test_settings_and_security,
     test_views,
 )

@@ -47,14 +47,14 @@ class AggregatesCase(TransactionCase):
         cls.salesman_a = new_test_user(
             cls.env,
             login="agg_sales_a",
-            groups="sales_team.group_sale_salesman,perf_core.perf_core_group_user",
+            groups="sales_team.group_sale_salesman_all_leads,perf_core.perf_core_group_user",
             company_id=cls.company_a.id,
             company_ids=[(6, 0, cls.company_a.ids)],
         )
         cls.salesman_b = new_test_user(
             cls.env,
             login="agg_sales_b",
-            groups="sales_team.group_sale_salesman,perf_core.perf_core_group_user",
+            groups="sales_team.group_sale_salesman_all_leads,perf_core.perf_core_group_user",
             company_id=cls.company_b.id,
             company_ids=[(6, 0, cls.company_b.ids)],
         )

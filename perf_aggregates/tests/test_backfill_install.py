@@ -284,7 +284,7 @@ class TestBackfillBannerTour(HttpCase):
         user = new_test_user(
             env,
             login="perf_banner_sales",
-            groups="sales_team.group_sale_salesman,perf_core.perf_core_group_user",
+            groups="sales_team.group_sale_salesman_all_leads,perf_core.perf_core_group_user",
             company_id=company.id,
             company_ids=[(6, 0, company.ids)],
         )

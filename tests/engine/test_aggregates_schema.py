@@ -42,7 +42,7 @@ CREATE TABLE product_variant_combination (product_product_id integer NOT NULL,
     product_template_attribute_value_id integer NOT NULL);
 CREATE TABLE sale_order (id serial PRIMARY KEY, name varchar, company_id integer NOT NULL,
     date_order timestamp NOT NULL, state varchar, currency_id integer,
-    currency_rate numeric);
+    currency_rate numeric, user_id integer, team_id integer);
 CREATE INDEX sale_order_date_order_id_idx ON sale_order (date_order DESC, id);
 CREATE TABLE sale_order_line (id serial PRIMARY KEY,
     order_id integer NOT NULL REFERENCES sale_order ON DELETE CASCADE,
@@ -52,7 +52,8 @@ CREATE TABLE sale_order_line (id serial PRIMARY KEY,
 CREATE INDEX sale_order_line_order_id_index ON sale_order_line (order_id);
 CREATE TABLE pos_session (id serial PRIMARY KEY, config_id integer);
 CREATE TABLE pos_order (id serial PRIMARY KEY, company_id integer NOT NULL,
-    session_id integer, date_order timestamp, state varchar, currency_rate numeric);
+    session_id integer, date_order timestamp, state varchar, currency_rate numeric,
+    user_id integer, config_id integer, crm_team_id integer);
 CREATE INDEX pos_order_date_order_index ON pos_order (date_order);
 CREATE TABLE pos_order_line (id serial PRIMARY KEY,
     order_id integer NOT NULL REFERENCES pos_order ON DELETE CASCADE,
@@ -61,7 +62,8 @@ CREATE TABLE pos_order_line (id serial PRIMARY KEY,
     is_total_cost_computed boolean, refunded_orderline_id integer);
 CREATE INDEX pos_order_line_order_id_index ON pos_order_line (order_id);
 CREATE TABLE account_move (id serial PRIMARY KEY, company_id integer NOT NULL,
-    move_type varchar NOT NULL, state varchar NOT NULL, date date NOT NULL);
+    move_type varchar NOT NULL, state varchar NOT NULL, date date NOT NULL,
+    invoice_user_id integer, team_id integer);
 CREATE TABLE account_move_line (id serial PRIMARY KEY, move_id integer NOT NULL,
     company_id integer, product_id integer, product_uom_id integer, quantity numeric,
     balance numeric, price_subtotal numeric, display_type varchar);
@@ -151,13 +153,17 @@ class Builder:
             (tmpl_id, code, active),
         )
 
-    def sale(self, company_id, when, lines, state="sale", rate=1, currency_id=None):
+    def sale(
+        self, company_id, when, lines, state="sale", rate=1, currency_id=None, user=None, team=None
+    ):
         """``lines``: [(product_id, qty, subtotal[, uom_id[, margin]])]; None product =
-        a line without product; ``("note", ...)`` a note line."""
+        a line without product; ``("note", ...)`` a note line. ``user``/``team``: the
+        salesperson and sales team."""
         oid = self.one(
             "INSERT INTO sale_order (name, company_id, date_order, state, currency_id, "
-            "currency_rate) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (f"S{next(self._names)}", company_id, when, state, currency_id, rate),
+            "currency_rate, user_id, team_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "RETURNING id",
+            (f"S{next(self._names)}", company_id, when, state, currency_id, rate, user, team),
         )
         ids = [self.sale_line(oid, company_id, state, *line) for line in lines]
         return oid, ids
@@ -181,12 +187,19 @@ class Builder:
             (oid, company_id, state, display, product_id, qty, uom, subtotal, margin),
         )
 
-    def pos(self, company_id, when, lines, state="paid", rate=1):
-        """``lines``: [(product_id, qty, subtotal[, total_cost])]."""
+    def pos(self, company_id, when, lines, state="paid", rate=1, user=None, config=None, team=None):
+        """``lines``: [(product_id, qty, subtotal[, total_cost])]; ``config``: the point of
+        sale (its session is created)."""
+        session = None
+        if config:
+            session = self.one(
+                "INSERT INTO pos_session (config_id) VALUES (%s) RETURNING id", (config,)
+            )
         oid = self.one(
-            "INSERT INTO pos_order (company_id, date_order, state, currency_rate) "
-            "VALUES (%s, %s, %s, %s) RETURNING id",
-            (company_id, when, state, rate),
+            "INSERT INTO pos_order (company_id, date_order, state, currency_rate, session_id, "
+            "config_id, user_id, crm_team_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "RETURNING id",
+            (company_id, when, state, rate, session, config, user, team),
         )
         for line in lines:
             product_id, qty, subtotal, *rest = line
@@ -199,11 +212,13 @@ class Builder:
             )
         return oid
 
-    def credit_note(self, company_id, day, sale_line_id, product_id, qty, balance, state="posted"):
+    def credit_note(
+        self, company_id, day, sale_line_id, product_id, qty, balance, state="posted", user=None
+    ):
         mid = self.one(
-            "INSERT INTO account_move (company_id, move_type, state, date) "
-            "VALUES (%s, 'out_refund', %s, %s) RETURNING id",
-            (company_id, state, day),
+            "INSERT INTO account_move (company_id, move_type, state, date, invoice_user_id) "
+            "VALUES (%s, 'out_refund', %s, %s, %s) RETURNING id",
+            (company_id, state, day, user),
         )
         lid = self.one(
             "INSERT INTO account_move_line (move_id, company_id, product_id, quantity, "
