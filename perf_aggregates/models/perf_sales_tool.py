@@ -158,8 +158,9 @@ class PerfSalesTool(models.AbstractModel):
         The fold comes before the cache key is read, so the key carries the folded
         aggregates' generations and the answer is computed from them. ``meta["fold"]`` is
         what this call's fold did; ``meta["exact_as_of"]`` belongs to the answer (for a
-        cached one: when it was computed)."""
-        live, fold_meta = self._sales_fold(exact_now=refresh)
+        cached one: when it was computed). The items of one ``run_many`` (a dashboard)
+        fold once (:meth:`_sales_fold_once`)."""
+        live, fold_meta = self._sales_fold_once(batch, exact_now=refresh)
         tool = self.with_context(perf_sales_live=True) if live else self
         result = super(PerfSalesTool, tool)._tool_run_cached(
             params, call, refresh=refresh, batch=batch
@@ -168,6 +169,23 @@ class PerfSalesTool(models.AbstractModel):
             result["meta"].update(fold_meta)
             self._sales_stale_reason(result["meta"])
         return result
+
+    def _tool_prepare(self, batch=None):
+        """Before a whole batch's cache key is read (perf_cache): fold, once per request."""
+        return self._sales_fold_once(batch)[1]
+
+    def _sales_fold_once(self, batch, exact_now=False):
+        """:meth:`_sales_fold`, done once per ``run_many`` request (``batch``) and set of
+        companies: the second sales widget of a dashboard does not check the fold again.
+        ``exact_now`` (``refresh=True``) always folds."""
+        if batch is None or exact_now:
+            return self._sales_fold(exact_now=exact_now)
+        memo = batch.setdefault("perf_sales_fold", {})
+        key = (tuple(sorted(self._sales_company_ids())), self._tool_staleness_s())
+        if key not in memo:
+            memo[key] = self._sales_fold()
+        live, meta = memo[key]
+        return live, dict(meta)
 
     # ------------------------------------------------------------------------------------------
     # Validation
