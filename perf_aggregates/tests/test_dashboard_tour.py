@@ -4,7 +4,8 @@ row. Widgets whose tool is not installed on this database must show their error,
 their figures."""
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.perf_core.tests.dashboard_common import (
     expected_widgets,
@@ -51,6 +52,24 @@ class TestSalesDashboardTour(HttpCase):
                 self.assertIn("Unknown tool", widget["error"])
         dead = {w["tool"]: w for w in answer["widgets"]}["dead_stock"]
         self.assertTrue(dead["ok"], dead)
+
+    def test_salesmen_see_the_widgets_of_the_tools_they_may_run(self):
+        board = self.env.ref("perf_aggregates.perf_dashboard_sales")
+        dead_stock = self.env.ref("perf_aggregates.perf_dashboard_widget_dead_stock")
+        salesman = new_test_user(
+            self.env, login="perf_dash_salesman", groups="sales_team.group_sale_salesman"
+        )
+        employee = new_test_user(self.env, login="perf_dash_employee", groups="base.group_user")
+        dashboards = self.env["perf.dashboard"]
+        shown = dashboards.with_user(salesman).load(board.id, "2024-01-01", "2024-01-31")
+        self.assertIn(dead_stock.id, [w["id"] for w in shown["widgets"]])
+        hidden = dashboards.with_user(employee).load(board.id, "2024-01-01", "2024-01-31")
+        self.assertNotIn(dead_stock.id, [w["id"] for w in hidden["widgets"]])
+        with self.assertRaises(AccessError):
+            self.env["perf.tool.dead_stock"].with_user(employee).run({})
+        menu = self.env.ref("perf_aggregates.perf_dashboard_menu_sale")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(salesman)._visible_menu_ids())
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(employee)._visible_menu_ids())
 
     def test_twelve_widgets_in_the_browser(self):
         env = self.env

@@ -2,7 +2,7 @@
 
 ``env["perf.dashboard"].load(dashboard_id, date_from, date_to, refresh=False)`` answers::
 
-    {"dashboard": {"id", "name", "date_from", "date_to", "dashboards": [{"id", "name"}]},
+    {"dashboard": {"id", "name", "date_from", "date_to", "today", "dashboards": [{"id", "name"}]},
      "widgets": [{"id", "name", "kind", "tool", "width", "options", "clickable",
                   "ok", "result" | "error"}]}
 
@@ -128,6 +128,7 @@ class PerfDashboard(models.Model):
                 "name": dashboard.name,
                 "date_from": fields.Date.to_string(period_from),
                 "date_to": fields.Date.to_string(period_to),
+                "today": fields.Date.to_string(fields.Date.context_today(self)),
                 "dashboards": [{"id": d.id, "name": d.name} for d in self.search([])],
             },
             "widgets": answers,

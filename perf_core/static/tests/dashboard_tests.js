@@ -13,6 +13,7 @@ import {
     formatNumber,
     kpiCards,
     lineSeries,
+    localToday,
     presetPeriod,
     widgetTable,
 } from "@perf_core/dashboard/figures";
@@ -25,8 +26,9 @@ function fixture(dateFrom = "2024-03-01", dateTo = "2024-03-30") {
         dashboard: {
             id: 3,
             name: "Sales",
-            date_from: dateFrom,
-            date_to: dateTo,
+            date_from: dateFrom || "2024-03-01",
+            date_to: dateTo || "2024-03-30",
+            today: "2024-03-30",
             dashboards: [{ id: 3, name: "Sales" }],
         },
         widgets: [
@@ -204,8 +206,10 @@ QUnit.module("perf_dashboard", (hooks) => {
             ]
         );
         assert.deepEqual(widgetTable(table).types, { partner_id: "id", total: "money" });
-        assert.deepEqual(presetPeriod(7, new Date(2024, 2, 5)), { dateFrom: "2024-02-28", dateTo: "2024-03-05" });
-        assert.deepEqual(presetPeriod(365, new Date(2024, 11, 31)), { dateFrom: "2024-01-02", dateTo: "2024-12-31" });
+        assert.deepEqual(presetPeriod(7, "2024-03-05"), { dateFrom: "2024-02-28", dateTo: "2024-03-05" });
+        assert.deepEqual(presetPeriod(365, "2024-12-31"), { dateFrom: "2024-01-02", dateTo: "2024-12-31" });
+        assert.deepEqual(presetPeriod(90, "2024-03-30"), { dateFrom: "2024-01-01", dateTo: "2024-03-30" });
+        assert.strictEqual(localToday(new Date(2024, 0, 5, 23, 59)), "2024-01-05");
     });
 
     QUnit.module("client action");
@@ -213,7 +217,7 @@ QUnit.module("perf_dashboard", (hooks) => {
     QUnit.test("every widget is drawn, a failing one shows its message", async (assert) => {
         const { target, calls } = await mountDashboard(() => fixture());
         assert.strictEqual(calls.length, 1, "one RPC for the whole dashboard");
-        assert.deepEqual(calls[0].args.slice(0, 1), [3]);
+        assert.deepEqual(calls[0].args, [3, false, false], "the server's default period first");
         assert.strictEqual(calls[0].kwargs.refresh, false);
         const widgets = target.querySelectorAll(".o_perf_dashboard_widget");
         assert.deepEqual(
@@ -277,8 +281,8 @@ QUnit.module("perf_dashboard", (hooks) => {
         const { target, calls } = await mountDashboard((args) => fixture(args.args[1], args.args[2]));
         await click(target, ".o_perf_dashboard_preset[data-days='7']");
         await nextTick();
-        const [, from7, to7] = calls[1].args;
-        assert.strictEqual((new Date(to7) - new Date(from7)) / 86400000, 6, "7 days, today included");
+        const to7 = "2024-03-30";
+        assert.deepEqual(calls[1].args, [3, "2024-03-24", to7], "7 days to the server's today");
         assert.hasClass(target.querySelector(".o_perf_dashboard_preset[data-days='7']"), "active");
         const input = target.querySelector(".o_perf_dashboard_date_from");
         input.value = "2024-01-01";

@@ -12,11 +12,13 @@ import {
     formatFigure,
     kpiCards,
     lineSeries,
+    localToday,
     presetPeriod,
     widgetTable,
 } from "./figures";
 
 export const PRESETS = [7, 30, 90, 365];
+const DEFAULT_PRESET = 30;
 const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /**
@@ -193,15 +195,17 @@ export class PerfDashboard extends Component {
         this.orm = useService("orm");
         this.actionService = useService("action");
         const params = (this.props.action && this.props.action.params) || {};
-        const period = presetPeriod(30, new Date());
         this.presets = PRESETS;
         this.state = useState({
             dashboardId: params.dashboard_id || false,
             dashboard: null,
             widgets: [],
-            preset: 30,
-            dateFrom: period.dateFrom,
-            dateTo: period.dateTo,
+            // The first load asks for the server's default period (the last 30 days in the
+            // user's time zone); presets then count back from the server's today.
+            preset: DEFAULT_PRESET,
+            dateFrom: false,
+            dateTo: false,
+            today: false,
             loading: true,
             error: null,
             // Completed loads: what the browser tests wait on.
@@ -217,8 +221,8 @@ export class PerfDashboard extends Component {
     get exportUrl() {
         const query = new URLSearchParams({
             dashboard_id: String(this.state.dashboard ? this.state.dashboard.id : this.state.dashboardId || ""),
-            date_from: this.state.dateFrom,
-            date_to: this.state.dateTo,
+            date_from: this.state.dateFrom || "",
+            date_to: this.state.dateTo || "",
         });
         return `/perf_core/export/dashboard?${query.toString()}`;
     }
@@ -237,6 +241,7 @@ export class PerfDashboard extends Component {
             this.state.dashboardId = answer.dashboard.id;
             this.state.dateFrom = answer.dashboard.date_from;
             this.state.dateTo = answer.dashboard.date_to;
+            this.state.today = answer.dashboard.today || this.state.today;
             this.state.widgets = answer.widgets;
             this.state.loads++;
         } catch (error) {
@@ -247,7 +252,7 @@ export class PerfDashboard extends Component {
     }
 
     setPreset(days) {
-        const period = presetPeriod(days, new Date());
+        const period = presetPeriod(days, this.state.today || localToday());
         this.state.preset = days;
         this.state.dateFrom = period.dateFrom;
         this.state.dateTo = period.dateTo;

@@ -156,9 +156,16 @@ export function kpiCards(widget) {
         });
 }
 
-/** Dates of a preset period ending today: `{dateFrom, dateTo}` as ISO strings. */
+/** Today in the browser, as an ISO date (until the server said which day it is). */
+export function localToday(now = new Date()) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+/** Dates of a preset period of `days` days ending `today` (ISO): `{dateFrom, dateTo}`. */
 export function presetPeriod(days, today) {
-    const end = new Date(Date.UTC(today.getFullYear(), today.getMonth(), today.getDate()));
+    const [year, month, day] = today.split("-").map(Number);
+    const end = new Date(Date.UTC(year, month - 1, day));
     const start = new Date(end.getTime() - (days - 1) * 86400000);
     return { dateFrom: start.toISOString().slice(0, 10), dateTo: end.toISOString().slice(0, 10) };
 }
