@@ -83,7 +83,8 @@ def expected_figures(kind, options, result):
         delta = index(options.get("delta", "delta_previous_pct"))
         by_metric = {row[label]: row for row in rows}
         metrics = options.get("metrics") or [row[label] for row in rows]
-        metric_types = options.get("metric_types") or {}
+        metric_types = dict((result.get("meta") or {}).get("metric_types") or {})
+        metric_types.update(options.get("metric_types") or {})
         return {
             "kpis": {
                 metric: [

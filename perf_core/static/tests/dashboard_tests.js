@@ -49,7 +49,7 @@ function fixture(dateFrom = "2024-03-01", dateTo = "2024-03-30") {
                         ["orders", 1234, 1300, -5.08],
                         ["customers", 99, 98, 1.0],
                     ],
-                    meta: { currency: "EUR" },
+                    meta: { currency: "EUR", metric_types: { orders: "money", customers: "int" } },
                 },
             },
             {

@@ -131,7 +131,8 @@ export function lineSeries(widget) {
 
 /**
  * The cards of a KPI widget: one per metric row named in `options.metrics`, in that order:
- * `[{metric, label, value, delta, type}]`.
+ * `[{metric, label, value, delta, type}]` (type from `options.metric_types`, then the result's
+ * `meta.metric_types`, default money).
  */
 export function kpiCards(widget) {
     const { columns, rows } = widgetTable(widget);
@@ -141,7 +142,9 @@ export function kpiCards(widget) {
     const deltaIndex = columnIndex(columns, options.delta || "delta_previous_pct");
     const byMetric = new Map(rows.map((row) => [row[labelIndex], row]));
     const metrics = options.metrics || rows.map((row) => row[labelIndex]);
-    const metricTypes = options.metric_types || {};
+    // The tool may say which metrics are amounts and which are counts; the widget may override.
+    const meta = (widget.result && widget.result.meta) || {};
+    const metricTypes = Object.assign({}, meta.metric_types || {}, options.metric_types || {});
     return metrics
         .filter((metric) => byMetric.has(metric))
         .map((metric) => {
