@@ -146,8 +146,9 @@ class PerfDashboardWidget(models.Model):
     # Actions
     # ------------------------------------------------------------------------------------------
 
-    def action_click_through(self, key, date_from=None, date_to=None):
-        """The window action listing the records behind a clicked row (key = its id)."""
+    def action_click_through(self, key, date_from=None, date_to=None, label=None):
+        """The window action listing the records behind a clicked row (key = its id;
+        ``label``, what the row shows, names the list)."""
         self.ensure_one()
         if not self._widget_clickable():
             raise UserError(_("The widget “%s” has no click-through.", self.name))
@@ -162,9 +163,11 @@ class PerfDashboardWidget(models.Model):
             raise ValidationError(_("The clicked key is too long."))
         period_from, period_to = self.env["perf.dashboard"]._dashboard_period(date_from, date_to)
         domain = self._widget_click_domain(key, period_from, period_to)
+        title = label if isinstance(label, str) and label.strip() else key
+        title = str(title)[:MAX_KEY_LENGTH]
         return {
             "type": "ir.actions.act_window",
-            "name": _("%(widget)s: %(key)s", widget=self.name, key=key),
+            "name": _("%(widget)s: %(key)s", widget=self.name, key=title),
             "res_model": self.click_model,
             "views": [[False, "list"], [False, "form"]],
             "view_mode": "list,form",

@@ -141,6 +141,20 @@ def expected_figures(kind, options, result):
     }
 
 
+def row_label(options, result, row):
+    """``labelOf`` of dashboard.js: the name a clicked row gives the list it opens."""
+    columns, _rows, types = _table(_jsonable(result), options)
+    row = _jsonable(row)
+    for name in [options.get("label"), *(options.get("columns") or []), *columns]:
+        if (
+            name in columns
+            and isinstance(row[columns.index(name)], str)
+            and types.get(name) != "id"
+        ):
+            return row[columns.index(name)]
+    return None
+
+
 def expected_widgets(env, dashboard, date_from, date_to):
     """Every widget the user of ``env`` sees, with the figures its tool answers when run
     directly, or the error it must show. Hidden widgets are left out."""

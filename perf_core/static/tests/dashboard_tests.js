@@ -321,6 +321,7 @@ QUnit.module("perf_dashboard", (hooks) => {
         assert.deepEqual(call.args, [[14], 41]);
         assert.deepEqual(call.kwargs.date_from, "2024-03-01");
         assert.deepEqual(call.kwargs.date_to, "2024-03-30");
+        assert.strictEqual(call.kwargs.label, "=cmd|' /C calc'!A0", "the row's name titles the list");
         assert.strictEqual(actions.length, 1);
         assert.deepEqual(actions[0].domain, [["partner_id", "=", 41]]);
         await click(target, "[data-widget-id='14'] tbody tr[data-index='1']");
@@ -329,5 +330,6 @@ QUnit.module("perf_dashboard", (hooks) => {
         await nextTick();
         assert.strictEqual(actions.length, 2);
         assert.deepEqual(calls.filter((c) => c.method).map((c) => c.args), [[[14], 41], [[13], 8]]);
+        assert.strictEqual(calls.filter((c) => c.method)[1].kwargs.label, "Chairs");
     });
 });

@@ -167,9 +167,18 @@ export class PerfDashboardWidget extends Component {
         return key !== null && key !== undefined && key !== false && key !== "";
     }
 
+    /** What the row is called: the label column, else its first text column shown. */
+    labelOf(row) {
+        const { columns, types } = widgetTable(this.props.widget);
+        const options = this.props.widget.options || {};
+        const wanted = [options.label, ...(options.columns || []), ...columns];
+        const name = wanted.find((c) => c && columns.includes(c) && typeof row[columns.indexOf(c)] === "string" && types[c] !== "id");
+        return name ? row[columns.indexOf(name)] : null;
+    }
+
     open(row) {
         if (this.isClickable(row)) {
-            this.props.onOpen(this.props.widget, this.keyOf(row));
+            this.props.onOpen(this.props.widget, this.keyOf(row), this.labelOf(row));
         }
     }
 
@@ -276,10 +285,11 @@ export class PerfDashboard extends Component {
         this.load(true);
     }
 
-    async openRecords(widget, key) {
+    async openRecords(widget, key, label) {
         const action = await this.orm.call("perf.dashboard.widget", "action_click_through", [[widget.id], key], {
             date_from: this.state.dateFrom,
             date_to: this.state.dateTo,
+            label: label || false,
         });
         await this.actionService.doAction(action);
     }

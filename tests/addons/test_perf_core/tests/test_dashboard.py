@@ -329,6 +329,12 @@ class TestDashboardAdministration(DashboardCase):
         self.assertEqual(action["res_model"], "res.partner")
         self.assertEqual(action["domain"], [["id", "=", partner.id]])
         self.assertEqual(self.env["res.partner"].search(action["domain"]), partner)
+        self.assertEqual(action["name"], f"Partners: {partner.id}")
+        named = self.w_partners.with_user(self.perf_user).action_click_through(
+            partner.id, "2024-03-01", "2024-03-30", label=partner.name
+        )
+        self.assertEqual(named["name"], f"Partners: {partner.name}")
+        self.assertEqual(named["domain"], action["domain"])
         with self.assertRaisesRegex(ValidationError, "no key"):
             self.w_partners.with_user(self.perf_user).action_click_through(None)
         with self.assertRaisesRegex(ValidationError, "inverted"):
@@ -415,7 +421,7 @@ class TestDashboardBrowser(HttpCase):
                 "widget_id": widgets["partners"].id,
                 "index": 1,
                 "label": beta.name,
-                "breadcrumb": f"Partners: {beta.id}",
+                "breadcrumb": f"Partners: {beta.name}",
                 "records": 1,
             },
         }
