@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "security/perf_aggregates_security.xml",
         "data/perf_aggregates_data.xml",
+        "data/perf_dashboard_data.xml",
         "views/perf_sales_daily_views.xml",
         "views/perf_product_dim_views.xml",
         "views/perf_stock_reports_views.xml",

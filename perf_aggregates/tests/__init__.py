@@ -2,6 +2,7 @@ from . import (
     test_aggregates,
     test_backfill_install,
     test_cron_schedule,
+    test_dashboard_tour,
     test_freshness,
     test_own_documents,
     test_settings_and_security,

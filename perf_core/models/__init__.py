@@ -1,5 +1,7 @@
 from . import (
     ir_config_parameter,
+    perf_dashboard,
+    perf_dashboard_widget,
     perf_tool_call,
     perf_tool_mixin,
     perf_tool_runner,

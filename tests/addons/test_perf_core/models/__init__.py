@@ -1,1 +1,1 @@
-from . import test_tools
+from . import test_dashboard_tools, test_tools
