@@ -33,6 +33,7 @@ import tempfile
 import uuid
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 #: Column kinds of ``meta["column_types"]``.
 KINDS = ("date", "money", "quantity", "percent", "int", "id", "text")
@@ -214,6 +215,8 @@ class _Formats:
         self.book = book
         self.header = book.add_format({"bold": True, "bottom": 1})
         self.by_kind = {k: book.add_format({"num_format": f}) for k, f in FORMATS.items()}
+        for fmt in self.by_kind.values():
+            fmt._get_xf_index()  # fixed now: rows written by _RowStream refer to them
         self._money = {}
 
     def money(self, currency):
@@ -253,13 +256,10 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
     for col, name in enumerate(sheet.columns):
         worksheet.write_string(0, col, name, formats.header)
     worksheet.freeze_panes(1, 0)
-    money = formats.money(sheet.currency)
-    dates = (formats.by_kind["date"], formats.by_kind["datetime"])
-    cell_formats = [
-        money if k == "money" else dates if k == "date" else formats.by_kind.get(k)
-        for k in sheet.kinds
-    ]
-    writers = [_WRITERS[k] for k in sheet.kinds]
+    cell_formats = dict(formats.by_kind)
+    cell_formats["money"] = formats.money(sheet.currency)
+    converters = [_CONVERTERS[k] for k in sheet.kinds]
+    writer = _RowStream(worksheet, ncols, cell_formats) if _RowStream.supported(worksheet) else None
     widths = [len(name) + 2 for name in sheet.columns]  # room for the filter button
     row_no = 0
     first = True
@@ -269,10 +269,14 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
             raise RowCapExceeded(min(cap, SHEET_MAX_ROWS))
         for row in batch:
             row_no += 1
-            for col in range(ncols):
-                value = row[col] if col < len(row) else None
-                if value is not None:
-                    writers[col](worksheet, row_no, col, value, cell_formats[col])
+            cells = [
+                None if value is None else convert(value)
+                for convert, value in zip(converters, _pad(row, ncols), strict=True)
+            ]
+            if writer is not None:
+                writer.put_row(row_no, cells)
+            else:
+                _write_cells(worksheet, row_no, cells, cell_formats)
         if first and batch:
             _measure(batch, sheet.kinds, widths, sheet.currency)
         first = False
@@ -283,6 +287,13 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
         worksheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width)))
     worksheet.autofilter(0, 0, row_no, ncols - 1)
     return row_no
+
+
+def _pad(row, ncols):
+    row = list(row)
+    if len(row) < ncols:
+        row.extend([None] * (ncols - len(row)))
+    return row[:ncols]
 
 
 def _measure(batch, kinds, widths, currency):
@@ -306,72 +317,167 @@ def _measure(batch, kinds, widths, currency):
         widths[col] = max(widths[col], longest + 1)
 
 
+# ----------------------------------------------------------------------------------------------
+# Cells: every value becomes a number with a format key, or a text
+# ----------------------------------------------------------------------------------------------
+
+#: Excel's day 0 (for dates from 1900-03-01 on, past its 1900 leap-year bug).
+_EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
+_FIRST_SERIAL_DATE = datetime.date(1900, 3, 1)
+
+
 def _number(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, decimal.Decimal):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return number
 
 
-def _write_text(worksheet, row, col, value, _fmt):
+def _text(value):
     text = value if isinstance(value, str) else str(value)
-    # write_string: never a formula, URL or number, whatever the text starts with.
-    worksheet.write_string(row, col, text[:CELL_TEXT_MAX])
+    return (text[:CELL_TEXT_MAX], None)
 
 
-def _write_number(worksheet, row, col, value, fmt):
+def _numeric(key):
+    def convert(value):
+        number = _number(value)
+        return _text(value) if number is None else (number, key)
+
+    return convert
+
+
+def _percent(value):
     number = _number(value)
-    if number is None or number != number or number in (float("inf"), float("-inf")):
-        _write_text(worksheet, row, col, value, None)
-    else:
-        worksheet.write_number(row, col, number, fmt)
+    return _text(value) if number is None else (number / 100.0, "percent")
 
 
-def _write_percent(worksheet, row, col, value, fmt):
-    number = _number(value)
-    if number is None or number != number or number in (float("inf"), float("-inf")):
-        _write_text(worksheet, row, col, value, None)
-    else:
-        worksheet.write_number(row, col, number / 100.0, fmt)
-
-
-def _write_date(worksheet, row, col, value, fmt):
-    """``fmt`` is the pair (date format, date-and-time format)."""
+def _date(value):
+    parsed = value
     if isinstance(value, str):
         try:
             if len(value) <= 10:
-                value = datetime.date.fromisoformat(value)
+                parsed = datetime.date.fromisoformat(value)
             else:
-                value = datetime.datetime.fromisoformat(value)
+                parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
-            _write_text(worksheet, row, col, value, None)
-            return
-    if isinstance(value, datetime.datetime):
-        has_time = value.time() != datetime.time(0)
-        worksheet.write_datetime(row, col, value, fmt[1] if has_time else fmt[0])
-    elif isinstance(value, datetime.date):
-        worksheet.write_datetime(row, col, value, fmt[0])
-    else:
-        _write_text(worksheet, row, col, value, None)
+            return _text(value)
+    if isinstance(parsed, datetime.datetime):
+        parsed = parsed.replace(tzinfo=None)
+        if parsed.date() < _FIRST_SERIAL_DATE:
+            return _text(parsed.isoformat(sep=" "))
+        delta = parsed - _EXCEL_EPOCH
+        serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400.0
+        return (serial, "datetime" if parsed.time() != datetime.time(0) else "date")
+    if isinstance(parsed, datetime.date):
+        if parsed < _FIRST_SERIAL_DATE:
+            return _text(parsed.isoformat())
+        return ((parsed - _EXCEL_EPOCH.date()).days, "date")
+    return _text(value)
 
 
-_WRITERS = {
-    "text": _write_text,
-    "money": _write_number,
-    "quantity": _write_number,
-    "int": _write_number,
-    "id": _write_number,
-    "percent": _write_percent,
-    "date": _write_date,
+_CONVERTERS = {
+    "text": _text,
+    "money": _numeric("money"),
+    "quantity": _numeric("quantity"),
+    "int": _numeric("int"),
+    "id": _numeric("id"),
+    "percent": _percent,
+    "date": _date,
 }
+
+
+def _write_cells(worksheet, row_no, cells, cell_formats):
+    """Through xlsxwriter's public API (when :class:`_RowStream` cannot be used)."""
+    for col, cell in enumerate(cells):
+        if cell is None:
+            continue
+        value, key = cell
+        if key is None:
+            worksheet.write_string(row_no, col, value)
+        else:
+            worksheet.write_number(row_no, col, value, cell_formats[key])
+
+
+#: What xlsxwriter escapes in constant-memory strings (control characters, ``_xHHHH_``).
+_ESCAPE_NEEDED = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_ESCAPE_CODES = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL_CHARS = re.compile("([\x00-\x08\x0b-\x1f])")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+def _xml_text(text):
+    if _ESCAPE_NEEDED.search(text):
+        text = _ESCAPE_CODES.sub(r"_x005F\1", text)
+        text = _CONTROL_CHARS.sub(lambda match: f"_x{ord(match.group(1)):04X}_", text)
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+class _RowStream:
+    """Whole rows written straight into the worksheet's constant-memory row file.
+
+    xlsxwriter's per-cell calls cost most of an export's time; this writes the same
+    SpreadsheetML a row at a time (``<c>`` number cells with their style index, inline
+    strings escaped, never a formula) and keeps xlsxwriter's bookkeeping (pending row,
+    dimensions) right, so everything else (header, column widths, autofilter, panes) still
+    goes through its API. Text is always escaped, including the ``<r>...</r>`` form that
+    xlsxwriter's ``write_string`` would pass through raw in constant-memory mode.
+    """
+
+    _NEEDS = ("constant_memory", "row_data_fh", "fh", "previous_row", "_write_single_row")
+
+    @classmethod
+    def supported(cls, worksheet):
+        if not all(hasattr(worksheet, name) for name in cls._NEEDS):
+            return False
+        return bool(worksheet.constant_memory) and worksheet.fh is worksheet.row_data_fh
+
+    def __init__(self, worksheet, ncols, cell_formats):
+        self.worksheet = worksheet
+        self.ncols = ncols
+        self.letters = [xl_col_to_name(col) for col in range(ncols)]
+        self.styles = {key: fmt._get_xf_index() for key, fmt in cell_formats.items()}
+
+    def put_row(self, row_no, cells):
+        worksheet = self.worksheet
+        if row_no > worksheet.previous_row:
+            worksheet._write_single_row(row_no)  # flushes what the API wrote (the header)
+        ref = str(row_no + 1)
+        parts = ['<row r="', ref, '">']
+        letters, styles = self.letters, self.styles
+        for col, cell in enumerate(cells):
+            if cell is None:
+                continue
+            value, key = cell
+            if key is None:
+                space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
+                parts.append(
+                    f'<c r="{letters[col]}{ref}" t="inlineStr"><is><t{space}>'
+                    f"{_xml_text(value)}</t></is></c>"
+                )
+            else:
+                parts.append(
+                    f'<c r="{letters[col]}{ref}" s="{styles[key]}"><v>{value:.16G}</v></c>'
+                )
+        if len(parts) == 3:
+            return  # no value: no row, as xlsxwriter does
+        parts.append("</row>")
+        worksheet.fh.write("".join(parts))
+        worksheet._check_dimensions(row_no, 0)
+        worksheet._check_dimensions(row_no, self.ncols - 1)
 
 
 def export_to_tempfile(sheets, max_rows=None, progress=None, directory=None, prefix="perf_"):

@@ -9,6 +9,7 @@ widths. Not a general XLSX parser.
 
 import datetime
 import io
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -29,6 +30,12 @@ _BUILTIN_FORMATS = {
     14: "mm-dd-yy",
 }
 _EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
+#: Excel's escape of characters XML cannot hold (``_x0001_``; ``_x005F_`` is ``_``).
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text):
+    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 class Cell:
@@ -74,7 +81,9 @@ def read_workbook(source):
         shared = []
         if "xl/sharedStrings.xml" in names:
             root = ET.fromstring(archive.read("xl/sharedStrings.xml"))
-            shared = ["".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t")) for si in root]
+            shared = [
+                _unescape("".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t"))) for si in root
+            ]
         formats = _cell_formats(ET.fromstring(archive.read("xl/styles.xml")))
         rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{_REL_NS}Relationship")}
@@ -130,7 +139,7 @@ def _read_sheet(name, xml, shared, formats):
             if formula is not None:
                 cell = Cell(ref, "formula", formula.text, num_format)
             elif kind_attr == "inlineStr":
-                text = "".join(t.text or "" for t in c.iter(f"{{{m}}}t"))
+                text = _unescape("".join(t.text or "" for t in c.iter(f"{{{m}}}t")))
                 cell = Cell(ref, "string", text, num_format)
             elif kind_attr == "s":
                 cell = Cell(ref, "string", shared[int(value_node.text)], num_format)

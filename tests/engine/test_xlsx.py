@@ -26,6 +26,9 @@ INJECTIONS = [
     "http://evil.example/x",
     "see www.example.com and mailto:a@example.com",
     "=1+1",
+    "<r><t>rich</t></r>",
+    " padded & <tagged> ",
+    "ctrl\x01char _x0041_",
 ]
 
 
