@@ -1,5 +1,6 @@
 from . import (
     ir_config_parameter,
+    perf_export_job,
     perf_tool_call,
     perf_tool_mixin,
     perf_tool_runner,

@@ -1,5 +1,6 @@
 from . import (
     test_call_log_writer,
+    test_export,
     test_pipeline,
     test_rpc,
     test_run_many,
