@@ -259,7 +259,9 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
     cell_formats = dict(formats.by_kind)
     cell_formats["money"] = formats.money(sheet.currency)
     converters = [_CONVERTERS[k] for k in sheet.kinds]
-    writer = _RowStream(worksheet, ncols, cell_formats) if _RowStream.supported(worksheet) else None
+    writer = None
+    if _RowStream.supported(worksheet):
+        writer = _RowStream(worksheet, sheet.kinds, cell_formats)
     widths = [len(name) + 2 for name in sheet.columns]  # room for the filter button
     row_no = 0
     first = True
@@ -267,15 +269,16 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
         stats.batches += 1
         if stats.rows + len(batch) > cap or row_no + len(batch) > SHEET_MAX_ROWS:
             raise RowCapExceeded(min(cap, SHEET_MAX_ROWS))
-        for row in batch:
-            row_no += 1
-            cells = [
-                None if value is None else convert(value)
-                for convert, value in zip(converters, _pad(row, ncols), strict=True)
-            ]
-            if writer is not None:
-                writer.put_row(row_no, cells)
-            else:
+        if writer is not None:
+            writer.put_rows(row_no, batch)
+            row_no += len(batch)
+        else:
+            for row in batch:
+                row_no += 1
+                cells = [
+                    None if value is None else convert(value)
+                    for convert, value in zip(converters, _pad(row, ncols), strict=True)
+                ]
                 _write_cells(worksheet, row_no, cells, cell_formats)
         if first and batch:
             _measure(batch, sheet.kinds, widths, sheet.currency)
@@ -283,6 +286,8 @@ def _write_sheet(book, formats, sheet, used, cap, stats, progress):
         stats.rows += len(batch)
         if progress is not None:
             progress(stats.rows)
+    if writer is not None:
+        writer.finish(row_no)
     for col, width in enumerate(widths):
         worksheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width)))
     worksheet.autofilter(0, 0, row_no, ncols - 1)
@@ -327,9 +332,12 @@ _FIRST_SERIAL_DATE = datetime.date(1900, 3, 1)
 
 
 def _number(value):
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is float or kind is int:
+        number = value
+    elif kind is bool:
         return None
-    if isinstance(value, (int, float)):
+    elif isinstance(value, (int, float)):
         number = value
     elif isinstance(value, decimal.Decimal):
         number = float(value)
@@ -427,14 +435,15 @@ def _xml_text(text):
 
 
 class _RowStream:
-    """Whole rows written straight into the worksheet's constant-memory row file.
+    """Whole batches of rows written straight into the worksheet's constant-memory row file.
 
     xlsxwriter's per-cell calls cost most of an export's time; this writes the same
-    SpreadsheetML a row at a time (``<c>`` number cells with their style index, inline
-    strings escaped, never a formula) and keeps xlsxwriter's bookkeeping (pending row,
-    dimensions) right, so everything else (header, column widths, autofilter, panes) still
-    goes through its API. Text is always escaped, including the ``<r>...</r>`` form that
-    xlsxwriter's ``write_string`` would pass through raw in constant-memory mode.
+    SpreadsheetML (``<c>`` number cells with their style index, inline strings escaped,
+    never a formula) and keeps xlsxwriter's bookkeeping right (the pending header row is
+    flushed first, the dimensions and last row are set at the end), so everything else
+    (header, column widths, autofilter, panes) still goes through its API. Text is always
+    escaped, including the ``<r>...</r>`` form that xlsxwriter's ``write_string`` would pass
+    through raw in constant-memory mode.
     """
 
     _NEEDS = ("constant_memory", "row_data_fh", "fh", "previous_row", "_write_single_row")
@@ -445,39 +454,70 @@ class _RowStream:
             return False
         return bool(worksheet.constant_memory) and worksheet.fh is worksheet.row_data_fh
 
-    def __init__(self, worksheet, ncols, cell_formats):
+    def __init__(self, worksheet, kinds, cell_formats):
         self.worksheet = worksheet
-        self.ncols = ncols
-        self.letters = [xl_col_to_name(col) for col in range(ncols)]
-        self.styles = {key: fmt._get_xf_index() for key, fmt in cell_formats.items()}
+        self.ncols = len(kinds)
+        styles = {key: fmt._get_xf_index() for key, fmt in cell_formats.items()}
+        self.emitters = [
+            _emitter(xl_col_to_name(col), kind, styles) for col, kind in enumerate(kinds)
+        ]
+        self.started = False
 
-    def put_row(self, row_no, cells):
+    def put_rows(self, last_row, batch):
+        """Write ``batch`` as the rows after ``last_row`` (0: the header)."""
         worksheet = self.worksheet
-        if row_no > worksheet.previous_row:
-            worksheet._write_single_row(row_no)  # flushes what the API wrote (the header)
-        ref = str(row_no + 1)
-        parts = ['<row r="', ref, '">']
-        letters, styles = self.letters, self.styles
-        for col, cell in enumerate(cells):
-            if cell is None:
-                continue
-            value, key = cell
-            if key is None:
-                space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
-                parts.append(
-                    f'<c r="{letters[col]}{ref}" t="inlineStr"><is><t{space}>'
-                    f"{_xml_text(value)}</t></is></c>"
-                )
-            else:
-                parts.append(
-                    f'<c r="{letters[col]}{ref}" s="{styles[key]}"><v>{value:.16G}</v></c>'
-                )
-        if len(parts) == 3:
-            return  # no value: no row, as xlsxwriter does
-        parts.append("</row>")
-        worksheet.fh.write("".join(parts))
-        worksheet._check_dimensions(row_no, 0)
-        worksheet._check_dimensions(row_no, self.ncols - 1)
+        if not self.started:
+            worksheet._write_single_row(last_row + 1)  # flushes the header row
+            self.started = True
+        emitters = self.emitters
+        chunks = []
+        row_no = last_row
+        for row in batch:
+            row_no += 1
+            ref = str(row_no + 1)
+            cells = [
+                emit(value, ref)
+                for emit, value in zip(emitters, row, strict=False)
+                if value is not None
+            ]
+            if not cells:
+                continue  # no value: no row, as xlsxwriter does
+            chunks.append(f'<row r="{ref}">{"".join(cells)}</row>')
+        worksheet.fh.write("".join(chunks))
+
+    def finish(self, last_row):
+        worksheet = self.worksheet
+        if self.started and last_row:
+            worksheet._check_dimensions(last_row, 0)
+            worksheet._check_dimensions(last_row, self.ncols - 1)
+            worksheet.previous_row = last_row
+
+
+def _inline(ref, text):
+    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
+
+
+def _emitter(letter, kind, styles):
+    """``emit(value, row_ref) -> xml`` of one column's cells."""
+    if kind == "text":
+
+        def emit_text(value, ref):
+            text = value if type(value) is str else str(value)
+            return _inline(letter + ref, text[:CELL_TEXT_MAX])
+
+        return emit_text
+
+    convert = _CONVERTERS[kind]
+    style_attrs = {key: f'" s="{index}"><v>' for key, index in styles.items()}
+
+    def emit(value, ref):
+        number, key = convert(value)
+        if key is None:
+            return _inline(letter + ref, number)
+        return f'<c r="{letter}{ref}{style_attrs[key]}{number:.16G}</v></c>'
+
+    return emit
 
 
 def export_to_tempfile(sheets, max_rows=None, progress=None, directory=None, prefix="perf_"):

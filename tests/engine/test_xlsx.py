@@ -302,3 +302,30 @@ def test_reader_sees_the_psycopg2_types(conn, tmp_path):
     assert (m.kind, m.value) == ("number", 1.5)
     assert d.as_date() == datetime.datetime(2024, 5, 6)
     assert (i.kind, i.value) == ("number", 3)
+
+
+def test_row_stream_writes_what_the_public_api_writes(tmp_path, monkeypatch):
+    """The fast row writer and xlsxwriter's own calls give the same cells (values, kinds,
+    number formats), and the fast one is what runs."""
+    rows = [
+        [datetime.date(2024, 3, 10), "=1+1", 2.5, decimal.Decimal("10.10"), 50, 3],
+        ["2024-03-11 10:30:00", "plain", None, "n/a", 1.5, 4, "extra column ignored"],
+        [None, " space ", 1],
+    ]
+    columns = ["day", "name", "qty", "revenue", "pct", "n"]
+    kinds = {"day": "date", "qty": "quantity", "revenue": "money", "pct": "percent", "n": "int"}
+
+    def cells(path):
+        sheet = reader.read_workbook(path)[0]
+        return [[(c.kind, c.value, c.num_format) if c else None for c in row] for row in sheet.rows]
+
+    probe = xlsx.xlsxwriter.Workbook(str(tmp_path / "probe.xlsx"), xlsx.workbook_options())
+    assert xlsx._RowStream.supported(probe.add_worksheet())
+    probe.close()
+    fast = str(tmp_path / "fast.xlsx")
+    xlsx.write_workbook(fast, [xlsx.Sheet("S", columns, [rows], kinds)])
+    monkeypatch.setattr(xlsx._RowStream, "supported", classmethod(lambda cls, ws: False))
+    slow = str(tmp_path / "slow.xlsx")
+    xlsx.write_workbook(slow, [xlsx.Sheet("S", columns, [rows], kinds)])
+    assert cells(fast) == cells(slow)
+    assert cells(fast)[2][0] == ("number", 45362.4375, "yyyy-mm-dd hh:mm:ss")
