@@ -195,6 +195,33 @@ class TestAggregates(AggregatesCase):
         self.assertEqual(group["Date"].as_date().date(), D(2024, 3, 1))
         self.assertEqual(group["Revenue"].value, 20)
 
+    def test_xlsx_export_in_the_background(self):
+        """The list action above the threshold: a job, run by the cron as the salesman,
+        reading the rows with a server-side cursor; the file holds what he may see."""
+        self.make_order(self.company_a, "2024-03-10 14:30:00", 2, 10)
+        self.make_order(self.company_a, "2024-03-12 14:30:00", 1, 10)
+        self.make_order(self.company_b, "2024-03-12 14:30:00", 1, 10)
+        self.refresher.refresh_range(D(2024, 3, 1), D(2024, 3, 31))
+        self.env["ir.config_parameter"].sudo().set_param("perf_core.export_background_rows", 1)
+        domain = [("date", ">=", "2024-03-01"), ("date", "<=", "2024-03-31")]
+        action = (
+            self.env["perf.sales.daily"]
+            .with_user(self.salesman_a)
+            .with_context(active_domain=domain)
+            .action_export_xlsx()
+        )
+        self.assertEqual(action["tag"], "display_notification")
+        jobs = self.env["perf.export.job"].sudo()
+        job = jobs.search([("user_id", "=", self.salesman_a.id)])
+        self.assertEqual((job.state, job.row_count), ("queued", 2))
+        jobs._cron_run_exports()
+        job.invalidate_recordset()
+        self.assertEqual(job.state, "done", job.error)
+        sheet = read_workbook(job.file_path)[0]
+        self.assertEqual(len(sheet.rows), 3)
+        self.assertEqual(sorted(r[0].as_date().day for r in sheet.rows[1:]), [10, 12])
+        job.unlink()
+
     def test_xlsx_export_refused_without_access(self):
         with self.assertRaises(AccessError):
             self.env["perf.export.job"].with_user(self.plain_user)._perf_export_prepare(
