@@ -182,39 +182,64 @@ class PerfExportJob(models.Model):
             raise UserError(
                 _("The dashboard export needs the dashboards (perf.dashboard), not installed here.")
             )
-        try:
-            dashboard_id = int(spec.get("dashboard_id"))
-        except (TypeError, ValueError):
-            raise ValidationError(_("The dashboard export needs a dashboard id.")) from None
+        dashboard_id = spec.get("dashboard_id")
+        if dashboard_id in (None, "", False):
+            dashboard_id = None  # the first dashboard the user may see
+        else:
+            try:
+                dashboard_id = int(dashboard_id)
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    _("The dashboard to export must be given by its id, not %r.", dashboard_id)
+                ) from None
         loaded = self.env["perf.dashboard"].load(
             dashboard_id, spec.get("date_from"), spec.get("date_to")
         )
         widgets = loaded.get("widgets") or []
-        total = sum(len((w.get("result") or {}).get("rows") or ()) for w in widgets if w.get("ok"))
-        title = (loaded.get("dashboard") or {}).get("name") or _("Dashboard")
+        tables = [self._perf_widget_table(w) for w in widgets]
+        total = sum(len(t[1]) for t in tables if t)
+        board = loaded.get("dashboard") or {}
+        title = board.get("name") or _("Dashboard")
+        period = "_".join(str(board[k]) for k in ("date_from", "date_to") if board.get(k))
 
         def sheets():
             out = []
-            for widget in widgets:
+            for widget, table in zip(widgets, tables, strict=True):
                 name = widget.get("name") or widget.get("tool") or _("Widget")
-                if not widget.get("ok"):
+                if table is None:
                     out.append(xlsx.Sheet(name, [_("error")], [[[widget.get("error") or ""]]]))
                     continue
-                result = widget["result"]
-                meta = result.get("meta") or {}
-                columns = result.get("columns") or [_("(no columns)")]
-                out.append(
-                    xlsx.Sheet(
-                        name,
-                        columns,
-                        xlsx.list_batches(result.get("rows") or []),
-                        self._perf_column_kinds(columns, meta),
-                        self._perf_currency(meta.get("currency")),
-                    )
-                )
+                columns, rows, kinds, currency = table
+                out.append(xlsx.Sheet(name, columns, xlsx.list_batches(rows), kinds, currency))
             return out
 
-        return {"filename": f"{_slug(title)}.xlsx", "rows": total, "sheets": sheets, "label": title}
+        filename = f"{_slug(title)}_{period}.xlsx" if period else f"{_slug(title)}.xlsx"
+        return {"filename": filename, "rows": total, "sheets": sheets, "label": title}
+
+    @api.model
+    def _perf_widget_table(self, widget):
+        """``(columns, rows, kinds, currency)`` a dashboard widget shows (``None``: it
+        failed): the tool's rows, or the part of its meta the widget draws
+        (``options["source"]`` such as ``meta.series``), typed by the tool's
+        ``column_types`` and the widget's ``options["types"]``."""
+        if not widget.get("ok"):
+            return None
+        result = widget.get("result") or {}
+        meta = result.get("meta") or {}
+        options = widget.get("options") or {}
+        table = result
+        source = options.get("source") if isinstance(options, dict) else None
+        if isinstance(source, str) and source.startswith("meta."):
+            part = meta.get(source[len("meta.") :])
+            if isinstance(part, dict) and isinstance(part.get("columns"), list):
+                table = part
+        columns = table.get("columns") or [_("(no columns)")]
+        declared = dict(meta.get("column_types") or {})
+        if isinstance(options, dict) and isinstance(options.get("types"), dict):
+            declared.update(options["types"])
+        declared.setdefault("date", "date")
+        kinds = self._perf_column_kinds(columns, {"column_types": declared})
+        return columns, table.get("rows") or [], kinds, self._perf_currency(meta.get("currency"))
 
     @api.model
     def _perf_export_model_source(self, spec):

@@ -110,10 +110,6 @@ class TestExport(HttpCase):
         self.assertIn("JSON object", self.message(response))
         response = self.get("/perf_core/export/dashboard", dashboard_id="abc")
         self.assertEqual(response.status_code, 400)
-        if "perf.dashboard" not in self.env:
-            response = self.get("/perf_core/export/dashboard", dashboard_id="1")
-            self.assertEqual(response.status_code, 400)
-            self.assertIn("perf.dashboard", self.message(response))
 
     def test_row_cap_gives_a_clear_message(self):
         self.params.set_param("perf_core.export_background_rows", 1000)
@@ -228,3 +224,62 @@ class TestExport(HttpCase):
                 self.params.set_param(key, value)
         with self.assertRaises(ValidationError):
             self.env["res.config.settings"].create({"perf_export_max_rows": -5})
+
+    def test_dashboard_export_a_sheet_per_widget(self):
+        if "perf.dashboard" not in self.env:
+            self.authenticate("perf_exp", PASSWORD)
+            response = self.get("/perf_core/export/dashboard", dashboard_id="1")
+            self.assertEqual(response.status_code, 400)
+            self.assertIn("perf.dashboard", self.message(response))
+            return
+        board = self.env["perf.dashboard"].create(
+            {
+                "name": "Export board",
+                "widget_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Rows",
+                            "kind": "table",
+                            "tool": "test_export",
+                            "params": '{"n": 2}',
+                        },
+                    ),
+                    (0, 0, {"name": "Broken", "kind": "table", "tool": "test_fail"}),
+                ],
+            }
+        )
+        self.authenticate("perf_exp", PASSWORD)
+        response = self.get(
+            "/perf_core/export/dashboard",
+            dashboard_id=str(board.id),
+            date_from="2024-01-01",
+            date_to="2024-01-31",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:500])
+        sheets = {sheet.name: sheet for sheet in read_workbook(response.content)}
+        self.assertEqual(list(sheets), ["Rows", "Broken"])
+        self.assertEqual(len(sheets["Rows"].rows), 3)
+        self.assertEqual(sheets["Broken"].rows[0][0].value, "error")
+        self.assertTrue(sheets["Broken"].rows[1][0].value)
+
+    def test_widget_table_follows_the_widgets_source(self):
+        exporter = self.env["perf.export.job"].with_user(self.user)
+        widget = {
+            "ok": True,
+            "options": {"source": "meta.series", "types": {"revenue": "money"}},
+            "result": {
+                "columns": ["metric", "current"],
+                "rows": [["revenue", 1.0]],
+                "meta": {
+                    "currency": "EUR",
+                    "series": {"columns": ["date", "revenue"], "rows": [["2024-01-01", 2.0]]},
+                },
+            },
+        }
+        columns, rows, kinds, currency = exporter._perf_widget_table(widget)
+        self.assertEqual((columns, rows), (["date", "revenue"], [["2024-01-01", 2.0]]))
+        self.assertEqual(kinds, {"date": "date", "revenue": "money"})
+        self.assertEqual(currency.label, "€")
+        self.assertIsNone(exporter._perf_widget_table({"ok": False, "error": "x"}))
