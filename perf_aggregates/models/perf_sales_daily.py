@@ -13,13 +13,7 @@ setting (0: at every read), as for the sales tools, so the views never silently 
 and lag behind the orders by at most that setting.
 """
 
-import base64
-import io
-
-import xlsxwriter
-
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -165,45 +159,60 @@ class PerfSalesDaily(models.Model):
         return reports.view_route(used, grains, dates)
 
     # ------------------------------------------------------------------------------------------
-    # XLSX export of a report tool
+    # XLSX export: the rows (or groups) of the views, streamed by perf_core (perf.export.job)
     # ------------------------------------------------------------------------------------------
 
-    @api.model
-    def export_xlsx(self, tool, params=None):
-        """Run report tool ``tool`` and return ``{"filename", "content"}`` (base64 XLSX)."""
-        result = self.env["perf.tool.runner"]._get_tool(tool).run(params or {})
-        buffer = io.BytesIO()
-        book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-        sheet = book.add_worksheet(tool[:31])
-        bold = book.add_format({"bold": True})
-        money = book.add_format({"num_format": "#,##0.00"})
-        for col, name in enumerate(result["columns"]):
-            sheet.write(0, col, name, bold)
-        for row_no, row in enumerate(result["rows"], start=1):
-            for col, value in enumerate(row):
-                if isinstance(value, float):
-                    sheet.write_number(row_no, col, value, money)
-                else:
-                    sheet.write(row_no, col, value if value is not None else "")
-        book.close()
-        return {
-            "filename": f"{tool}.xlsx",
-            "content": base64.b64encode(buffer.getvalue()).decode(),
-        }
+    #: Columns of the export, in order (those of the list view).
+    _perf_export_fields = (
+        "date",
+        "company_id",
+        "channel",
+        "product_tmpl_id",
+        "categ_l1_id",
+        "categ_l2_id",
+        "brand",
+        "gender",
+        "season_code",
+        "qty",
+        "revenue",
+        "margin",
+        "order_count",
+        "refund_qty",
+        "refund_amount",
+        "net_revenue",
+    )
+    _perf_export_kinds = {
+        "revenue": "money",
+        "margin": "money",
+        "refund_amount": "money",
+        "net_revenue": "money",
+    }
 
     @api.model
-    def action_export_xlsx(self, tool="sales_by_category", params=None):
-        """Store the XLSX as an attachment and download it."""
-        if not self.env.user.has_group("sales_team.group_sale_salesman"):
-            raise UserError(_("Only sales users can export sales reports."))
-        today = fields.Date.context_today(self)
-        params = params or {"date_from": str(today.replace(month=1, day=1)), "date_to": str(today)}
-        data = self.export_xlsx(tool, params)
-        attachment = self.env["ir.attachment"].create(
-            {"name": data["filename"], "datas": data["content"], "res_model": self._name}
-        )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "self",
-        }
+    def action_export_xlsx(self):
+        """Export the list's selection (or its whole search) as XLSX, grouped as the view is
+        (``group_by`` in the context), read with a server-side cursor in batches."""
+        context = self.env.context
+        domain = context.get("active_domain")
+        if not domain and context.get("active_ids"):
+            domain = [("id", "in", context["active_ids"])]
+        groupby = context.get("group_by") or []
+        if isinstance(groupby, str):
+            groupby = [groupby]
+        spec = {"kind": "model", "model": self._name, "domain": domain or [], "groupby": groupby}
+        return self.env["perf.export.job"].action_export(spec)
+
+    @api.model
+    def _perf_export_model(self, domain, groupby):
+        """The model whose query the export reads: today folded in, and the rollup that
+        answers the grouped read (as the pivot does)."""
+        self.env["perf.agg.refresher"]._refresh_live()
+        if not groupby:
+            return self
+        aggregates = [
+            f"{f}:sum"
+            for f in self._perf_export_fields
+            if self._fields[f].type != "many2one" and self._fields[f].type in ("float", "integer")
+        ]
+        table = self._perf_view_route(domain, groupby, aggregates, (), None)
+        return self.with_context(perf_sales_source=table) if table else self

@@ -1,10 +1,10 @@
-import base64
 import datetime
-import io
-import zipfile
+import os
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+
+from odoo.addons.perf_core.engine.xlsx_reader import read_workbook
 
 from ..engine import schema, sources, triggers
 from ..hooks import uninstall_hook
@@ -158,19 +158,82 @@ class TestAggregates(AggregatesCase):
         self.assertEqual([i["ok"] for i in items], [True, True, True], items)
 
     def test_xlsx_export(self):
+        """The rows and the groups of the views, as the salesman sees them, typed."""
         self.make_order(self.company_a, "2024-03-10 14:30:00", 2, 10)
+        self.make_order(self.company_b, "2024-03-11 14:30:00", 5, 10)
         self.refresher.refresh_range(D(2024, 3, 1), D(2024, 3, 31))
-        data = (
+        exporter = self.env["perf.export.job"].with_user(self.salesman_a)
+        domain = [("date", ">=", "2024-03-01"), ("date", "<=", "2024-03-31")]
+        rows = self._export(
+            exporter, {"kind": "model", "model": "perf.sales.daily", "domain": domain}
+        )
+        header = [c.value for c in rows[0]]
+        self.assertEqual(len(rows), 2, "company B's row is not the salesman's to see")
+        line = dict(zip(header, rows[1], strict=False))
+        self.assertEqual(line["Product"].value, "Agg Shirt")
+        self.assertEqual(line["Product"].kind, "string")
+        self.assertEqual(line["Channel"].value, "Online")
+        self.assertEqual(line["Category (level 1)"].value, "Agg Root")
+        self.assertEqual(line["Revenue"].value, 20)
+        self.assertIn("#,##0", line["Revenue"].num_format)
+        self.assertEqual(line["Quantity"].value, 2)
+        self.assertEqual(line["Date"].as_date().date(), D(2024, 3, 10))
+        groups = self._export(
+            exporter,
+            {
+                "kind": "model",
+                "model": "perf.sales.daily",
+                "domain": domain,
+                "groupby": ["categ_l1_id", "date:month"],
+            },
+        )
+        header = [c.value for c in groups[0]]
+        self.assertEqual(header[:2], ["Category (level 1)", "Date"])
+        self.assertEqual(len(groups), 2)
+        group = dict(zip(header, groups[1], strict=False))
+        self.assertEqual(group["Category (level 1)"].value, "Agg Root")
+        self.assertEqual(group["Date"].as_date().date(), D(2024, 3, 1))
+        self.assertEqual(group["Revenue"].value, 20)
+
+    def test_xlsx_export_in_the_background(self):
+        """The list action above the threshold: a job, run by the cron as the salesman,
+        reading the rows with a server-side cursor; the file holds what he may see."""
+        self.make_order(self.company_a, "2024-03-10 14:30:00", 2, 10)
+        self.make_order(self.company_a, "2024-03-12 14:30:00", 1, 10)
+        self.make_order(self.company_b, "2024-03-12 14:30:00", 1, 10)
+        self.refresher.refresh_range(D(2024, 3, 1), D(2024, 3, 31))
+        self.env["ir.config_parameter"].sudo().set_param("perf_core.export_background_rows", 1)
+        domain = [("date", ">=", "2024-03-01"), ("date", "<=", "2024-03-31")]
+        action = (
             self.env["perf.sales.daily"]
             .with_user(self.salesman_a)
-            .export_xlsx("sales_by_category", {"date_from": "2024-03-01", "date_to": "2024-03-31"})
+            .with_context(active_domain=domain)
+            .action_export_xlsx()
         )
-        content = base64.b64decode(data["content"])
-        with zipfile.ZipFile(io.BytesIO(content)) as book:
-            sheet = book.read("xl/worksheets/sheet1.xml").decode()
-            strings = book.read("xl/sharedStrings.xml").decode()
-        self.assertIn("Agg Root", strings)
-        self.assertIn("<v>20</v>", sheet)
+        self.assertEqual(action["tag"], "display_notification")
+        jobs = self.env["perf.export.job"].sudo()
+        job = jobs.search([("user_id", "=", self.salesman_a.id)])
+        self.assertEqual((job.state, job.row_count), ("queued", 2))
+        jobs._cron_run_exports()
+        job.invalidate_recordset()
+        self.assertEqual(job.state, "done", job.error)
+        sheet = read_workbook(job.file_path)[0]
+        self.assertEqual(len(sheet.rows), 3)
+        self.assertEqual(sorted(r[0].as_date().day for r in sheet.rows[1:]), [10, 12])
+        job.unlink()
+
+    def test_xlsx_export_refused_without_access(self):
+        with self.assertRaises(AccessError):
+            self.env["perf.export.job"].with_user(self.plain_user)._perf_export_prepare(
+                {"kind": "model", "model": "perf.sales.daily"}
+            )
+
+    def _export(self, exporter, spec):
+        outcome = exporter._perf_export_prepare(spec)
+        try:
+            return read_workbook(outcome["path"])[0].rows
+        finally:
+            os.unlink(outcome["path"])
 
     def test_uninstall_hook_removes_triggers_and_tables(self):
         # The savepoint rolls back when _Undo leaves it: nothing is really removed.

@@ -17,6 +17,11 @@ SETTINGS = {
     "perf_core.queue_timeout_ms": (5000, 0, 600000, "Queue timeout (ms)"),
     "perf_core.call_retention_days": (30, 1, 3650, "Call log retention (days)"),
     "perf_core.purge_batch_size": (5000, 100, 1000000, "Purge batch size"),
+    # XLSX exports: above the first, an export runs in the background; above the second it
+    # is refused (at most Excel's 1,048,575 rows below the header).
+    "perf_core.export_background_rows": (50000, 1, 1048575, "Background export above (rows)"),
+    "perf_core.export_max_rows": (1000000, 1, 1048575, "Export row limit"),
+    "perf_core.export_ttl_hours": (24, 1, 720, "Background export file lifetime (hours)"),
 }
 
 #: odoo.conf option -> (environment variable, default)

@@ -37,6 +37,25 @@ class ResConfigSettings(models.TransientModel):
         default=_DEFAULTS["perf_core.purge_batch_size"],
         help="Rows deleted per transaction by the retention purge.",
     )
+    perf_export_background_rows = fields.Integer(
+        string="Background Export Above (rows)",
+        config_parameter="perf_core.export_background_rows",
+        default=_DEFAULTS["perf_core.export_background_rows"],
+        help="An XLSX export of more rows runs in the background; the user is notified "
+        "with a download link when the file is ready.",
+    )
+    perf_export_max_rows = fields.Integer(
+        string="Export Row Limit",
+        config_parameter="perf_core.export_max_rows",
+        default=_DEFAULTS["perf_core.export_max_rows"],
+        help="XLSX exports of more rows are refused with a message asking to narrow them.",
+    )
+    perf_export_ttl_hours = fields.Integer(
+        string="Export File Lifetime (hours)",
+        config_parameter="perf_core.export_ttl_hours",
+        default=_DEFAULTS["perf_core.export_ttl_hours"],
+        help="Files of background exports are removed this long after they are ready.",
+    )
     perf_redis_status = fields.Char(string="Redis", compute="_compute_perf_backends")
     perf_replica_status = fields.Char(string="Read Replica", compute="_compute_perf_backends")
 
@@ -45,6 +64,9 @@ class ResConfigSettings(models.TransientModel):
         "perf_queue_timeout_ms": "perf_core.queue_timeout_ms",
         "perf_call_retention_days": "perf_core.call_retention_days",
         "perf_purge_batch_size": "perf_core.purge_batch_size",
+        "perf_export_background_rows": "perf_core.export_background_rows",
+        "perf_export_max_rows": "perf_core.export_max_rows",
+        "perf_export_ttl_hours": "perf_core.export_ttl_hours",
     }
 
     @api.constrains(*_PERF_FIELDS)

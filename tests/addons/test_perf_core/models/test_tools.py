@@ -66,3 +66,51 @@ class TestBadShape(models.AbstractModel):
 
     def _tool_execute(self, params):
         return ["not", "a", "dict"]
+
+
+class TestExportRows(models.AbstractModel):
+    """Rows of every column kind, names that look like formulas or links (the export test)."""
+
+    _name = "perf.tool.test_export"
+    _inherit = "perf.tool.mixin"
+    _description = "Test: export"
+    _tool_params = {
+        "n": Param("int", default=3, min=0, max=100000),
+        "currency": Param("str", default=""),
+    }
+
+    #: Product names that must reach the spreadsheet as plain text.
+    NAMES = (
+        '=HYPERLINK("http://evil.example","x")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "http://x.example",
+    )
+
+    def _tool_execute(self, params):
+        self.env.cr.execute(
+            "SELECT g, (date '2024-03-01' + g)::text, (g * 1.5)::float8, (g * 10.25)::float8,"
+            " (g * 2.5)::float8 FROM generate_series(1, %s) g",
+            (params["n"],),
+        )
+        rows = [
+            [day, self.NAMES[(g - 1) % len(self.NAMES)], qty, revenue, pct, g]
+            for g, day, qty, revenue, pct in self.env.cr.fetchall()
+        ]
+        meta = {
+            "column_types": {
+                "date": "date",
+                "product": "text",
+                "qty": "quantity",
+                "revenue": "money",
+                "share_pct": "percent",
+                "orders": "int",
+            },
+            "currency": params["currency"] or self.env.company.currency_id.name,
+        }
+        return {
+            "columns": ["date", "product", "qty", "revenue", "share_pct", "orders"],
+            "rows": rows,
+            "meta": meta,
+        }

@@ -1,6 +1,7 @@
 from . import (
     test_call_log_writer,
     test_dashboard,
+    test_export,
     test_pipeline,
     test_rpc,
     test_run_many,
