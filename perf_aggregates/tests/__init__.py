@@ -4,5 +4,6 @@ from . import (
     test_cron_schedule,
     test_freshness,
     test_settings_and_security,
+    test_tools_sales,
     test_views,
 )
