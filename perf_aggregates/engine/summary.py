@@ -13,6 +13,9 @@ order in :data:`sources.POS_STATES` with a product line of a positive or zero qu
 ticket refunding only is a refund, not an order); its day is ``date_order`` in the company's
 time zone. A **customer** is a distinct ``partner_id`` of those orders, across companies and
 channels (a POS ticket without a customer counts as an order and no customer).
+
+Own documents (``owner``): only the sale orders of that salesperson or of no one, as Odoo's
+"own documents" record rules show a salesman; ``pos=False`` leaves the POS orders out.
 """
 
 import datetime
@@ -26,7 +29,7 @@ _ONE = datetime.timedelta(days=1)
 
 #: Columns read besides those of :data:`sources.REQUIRED_COLUMNS` (checked against the live
 #: Odoo registry by an Odoo test, like them).
-REQUIRED_COLUMNS = {"sale_order": ("partner_id",), "pos_order": ("partner_id",)}
+REQUIRED_COLUMNS = {"sale_order": ("partner_id", "user_id"), "pos_order": ("partner_id",)}
 
 
 def year_before(day):
@@ -112,7 +115,7 @@ _SALE_ORDERS = sql.SQL(
       FROM b
       JOIN sale_order so ON so.company_id = b.company_id
                         AND so.date_order >= b.t1 AND so.date_order < b.t2
-     WHERE so.state IN {states}
+     WHERE so.state IN {states}{owner}
        AND EXISTS (SELECT 1 FROM sale_order_line l
                      JOIN product_product pp ON pp.id = l.product_id
                     WHERE l.order_id = so.id AND l.display_type IS NULL)
@@ -133,11 +136,19 @@ _POS_ORDERS = sql.SQL(
 )
 
 
-def orders_sql(channel=None, pos=True):
+_OWNER = sql.SQL(" AND (so.user_id = %(owner)s OR so.user_id IS NULL)")
+
+
+def orders_sql(channel=None, pos=True, owner=False):
     """The statement counting orders and customers (see :func:`orders_and_customers`)."""
     parts = []
     if channel in (None, "online"):
-        parts.append(_SALE_ORDERS.format(states=sources.states_in(sources.SALE_STATES)))
+        parts.append(
+            _SALE_ORDERS.format(
+                states=sources.states_in(sources.SALE_STATES),
+                owner=_OWNER if owner else sql.SQL(""),
+            )
+        )
     if pos and channel in (None, "pos"):
         parts.append(_POS_ORDERS.format(states=sources.states_in(sources.POS_STATES)))
     if not parts:
@@ -146,19 +157,22 @@ def orders_sql(channel=None, pos=True):
     return _BOUNDS.format(orders=sql.SQL("\nUNION ALL\n").join(parts))
 
 
-def orders_and_customers(cr, company_ids, ranges, channel=None):
+def orders_and_customers(cr, company_ids, ranges, channel=None, owner=None, pos=True):
     """Orders and distinct customers of ``company_ids`` for each named range of local days
     (``{name: (first, last)}``, e.g. :func:`periods`), in one statement.
 
-    ``channel``: None (every channel), ``"online"`` or ``"pos"``. Returns ``(totals, daily)``:
+    ``channel``: None (every channel), ``"online"`` or ``"pos"``; ``owner``: a user id (his
+    own documents only, see the module's docstring); ``pos``: with the POS orders. Returns
+    ``(totals, daily)``:
     ``totals`` = ``{name: (orders, customers)}`` (every name, zeros included); ``daily`` =
     ``{day: orders}`` of the range named ``current`` (days with orders only).
     """
     names = sorted(ranges)
-    pos = schema.table_exists(cr, "pos_order")
+    pos = pos and schema.table_exists(cr, "pos_order")
     cr.execute(
-        orders_sql(channel, pos),
+        orders_sql(channel, pos, owner is not None),
         {
+            "owner": owner,
             "companies": list(company_ids),
             "names": names,
             "firsts": [ranges[n][0] for n in names],
@@ -201,21 +215,32 @@ HAVING count(*) FILTER (WHERE NOT v.is_refund) > 0
 
 
 def top_variants(
-    cr, company_tzs, date_from, date_to, channel=None, measure="revenue", limit=20, factors=None
+    cr,
+    company_tzs,
+    date_from,
+    date_to,
+    channel=None,
+    measure="revenue",
+    limit=20,
+    factors=None,
+    lines_options=None,
 ):
     """The top ``limit`` variants of the companies ``company_tzs`` (``{company: tz}``) over
     local days ``date_from``..``date_to`` by ``measure`` (``qty`` or ``revenue``), from the
     source lines (:func:`sources.lines_sql`) in one statement.
 
     ``factors``: ``{company: factor}`` converting amounts into the reporting currency
-    (missing: 1). Returns ``[(product_id, qty, revenue, net_revenue)]`` (Decimal) in rank
-    order; a variant only refunded in the range is left out.
+    (missing: 1). ``lines_options``: keyword arguments of :func:`sources.lines_sql` and the
+    parameters they need (e.g. an owner filter: ``{"owner": True}``, ``{"owner": uid}``), as
+    ``(options, params)``. Returns ``[(product_id, qty, revenue, net_revenue)]`` (Decimal) in
+    rank order; a variant only refunded in the range is left out.
     """
     if measure not in VARIANT_MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     if not company_tzs:
         return []
-    lines = sources.lines_sql(sources.Features(cr))
+    options, extra = lines_options or ({}, {})
+    lines = sources.lines_sql(sources.Features(cr), **options)
     channel_sql = sql.SQL(" AND l.channel = %(channel)s") if channel else sql.SQL("")
     parts = []
     for company_id in sorted(company_tzs):
@@ -227,6 +252,7 @@ def top_variants(
             "d1": date_from,
             "d2": date_to,
             "channel": channel,
+            **extra,
         }
         parts.append(cr.mogrify(query, params).decode())
     # The parts are rendered already: their own percent signs must not read as placeholders.

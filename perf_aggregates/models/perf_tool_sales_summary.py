@@ -41,6 +41,16 @@ def check_period(tool, params, max_days=MAX_PERIOD_DAYS):
         )
 
 
+def sales_access(tool):
+    """``(owner, pos)`` for the current user, as ``perf.sales.tool`` decides them where it
+    restricts a salesman to his own documents (``_sales_owner``: his user id, else None;
+    ``_sales_pos_allowed``: whether POS figures may be shown), else every document. The
+    queries a tool runs itself beside :meth:`_sales_ask` apply them too."""
+    owner = tool._sales_owner() if hasattr(tool, "_sales_owner") else None
+    pos = tool._sales_pos_allowed() if hasattr(tool, "_sales_pos_allowed") else True
+    return owner, pos
+
+
 def _round(value, digits=2):
     return None if value is None else round(float(value), digits)
 
@@ -61,8 +71,14 @@ class PerfToolSalesSummary(models.AbstractModel):
         ranges = summary.periods(params["date_from"], params["date_to"])
         first, last = summary.span(ranges)
         totals, meta = self._sales_ask("day", {**params, "date_from": first, "date_to": last})
+        owner, pos = sales_access(self)
         counts, daily_orders = summary.orders_and_customers(
-            self.env.cr, self._sales_company_ids(), ranges, self._sales_channel(params)
+            self.env.cr,
+            self._sales_company_ids(),
+            ranges,
+            self._sales_channel(params),
+            owner=owner,
+            pos=pos,
         )
         values = {}
         for name, (a, b) in ranges.items():

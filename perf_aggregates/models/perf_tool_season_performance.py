@@ -28,6 +28,9 @@ class PerfToolSeasonPerformance(models.AbstractModel):
     _tool_tables = ("perf_product_dim", "perf_sales_daily", "perf_agg_state")
     _tool_live_tables = ()
     _tool_params = DATE_PARAMS
+    #: Sold quantities of every salesperson (the aggregates): for users who may see all
+    #: documents only (``perf.sales.tool`` refuses the others where it restricts them).
+    _sales_own_documents = False
 
     @api.model
     def _tool_validate(self, params):

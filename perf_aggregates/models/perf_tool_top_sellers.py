@@ -11,7 +11,7 @@ from odoo.addons.perf_core.engine.params import Param
 
 from ..engine import reports, sources, summary
 from .perf_sales_tool import PerfSalesTool, money
-from .perf_tool_sales_summary import check_period
+from .perf_tool_sales_summary import check_period, sales_access
 
 COLUMN_TYPES = {
     "product_id": "id",
@@ -61,6 +61,11 @@ class PerfToolTopSellers(models.AbstractModel):
         rates, currency_name = self._sales_currency()
         companies = self._sales_company_ids()
         tzs = sources.company_timezones(self.env.cr, companies)
+        owner, pos = sales_access(self)
+        # A salesman restricted to his own documents: the source lines' owner filter.
+        lines_options = None
+        if owner is not None or not pos:
+            lines_options = ({"owner": owner is not None, "pos": pos}, {"owner": owner})
         found = summary.top_variants(
             self.env.cr,
             tzs,
@@ -70,6 +75,7 @@ class PerfToolTopSellers(models.AbstractModel):
             measure=params["measure"],
             limit=params["limit"],
             factors=rates,
+            lines_options=lines_options,
         )
         label = self._sales_names("product.product", [r[0] for r in found])
         out = [[r[0], label.get(r[0], ""), *money(r[1:])] for r in found]

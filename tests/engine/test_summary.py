@@ -24,6 +24,8 @@ summary = engine("perf_aggregates", "summary")
 D = datetime.date
 T = datetime.datetime
 RANGES = summary.periods(D(2024, 3, 10), D(2024, 3, 16))
+#: Salespeople (user ids) of some sale orders; the others have none.
+SELLER, OTHER_SELLER = 7, 8
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +36,13 @@ def world(make_database):
     cr = conn.cursor()
     create_sources(cr)
     schema.install(cr)
-    for table in summary.REQUIRED_COLUMNS:
-        cr.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN partner_id integer").format(sql.Identifier(table))
-        )
+    for table, columns in summary.REQUIRED_COLUMNS.items():
+        for column in columns:
+            cr.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} integer").format(
+                    sql.Identifier(table), sql.Identifier(column)
+                )
+            )
     b = Builder(cr)
     eur = b.currency("EUR")
     east = b.company("East", "Asia/Tokyo", eur)
@@ -52,9 +57,12 @@ def world(make_database):
         for name in ("Ann", "Bob", "Cid", "Dee")
     )
 
-    def sale(company, when, partner, lines, **kw):
+    def sale(company, when, partner, lines, user=None, **kw):
         oid, line_ids = b.sale(company, when, lines, **kw)
-        cr.execute("UPDATE sale_order SET partner_id = %s WHERE id = %s", (partner, oid))
+        cr.execute(
+            "UPDATE sale_order SET partner_id = %s, user_id = %s WHERE id = %s",
+            (partner, user, oid),
+        )
         return oid, line_ids
 
     def pos(company, when, partner, lines, **kw):
@@ -65,11 +73,11 @@ def world(make_database):
     # Current period (local 10..16 March 2024). East: 10 March 00:30 Tokyo = 9 March 15:30
     # UTC (inside); 16 March 23:30 Tokyo (inside); 17 March 00:30 Tokyo (outside).
     sale(east, T(2024, 3, 9, 15, 30), p1, [(shirt, 2, 20)])
-    sale(east, T(2024, 3, 16, 14, 30), p1, [(shirt2, 1, 15), (shoe, 1, 30)])
+    sale(east, T(2024, 3, 16, 14, 30), p1, [(shirt2, 1, 15), (shoe, 1, 30)], user=SELLER)
     sale(east, T(2024, 3, 16, 15, 30), p2, [(shoe, 1, 30)])
     # West: 9 March 23:30 Los Angeles (outside), 10 March 00:30 (inside).
     sale(west, T(2024, 3, 10, 7, 30), p3, [(shoe, 1, 40)])
-    sale(west, T(2024, 3, 10, 8, 30), p2, [(shirt, 3, 33)])
+    sale(west, T(2024, 3, 10, 8, 30), p2, [(shirt, 3, 33)], user=OTHER_SELLER)
     # Not orders: draft, cancelled, only a note line, only a line without product.
     sale(west, T(2024, 3, 12, 18, 0), p4, [(shirt, 9, 900)], state="draft")
     sale(west, T(2024, 3, 12, 18, 0), p4, [(shirt, 9, 900)], state="cancel")
@@ -89,7 +97,7 @@ def world(make_database):
     conn.close()
 
 
-def oracle_orders(cr, company_ids, ranges, channel=None):
+def oracle_orders(cr, company_ids, ranges, channel=None, owner=None, pos=True):
     """``({name: (orders, customers)}, {day: orders of "current"})`` from the raw rows."""
     cr.execute("SELECT c.id, p.tz FROM res_company c JOIN res_partner p ON p.id = c.partner_id")
     tz = {cid: zoneinfo.ZoneInfo(name) for cid, name in cr.fetchall()}
@@ -99,14 +107,17 @@ def oracle_orders(cr, company_ids, ranges, channel=None):
     if channel in (None, "online"):
         cr.execute(
             "SELECT o.id, o.company_id, o.date_order, o.partner_id, o.state, l.product_id, "
-            "l.display_type FROM sale_order o JOIN sale_order_line l ON l.order_id = o.id"
+            "l.display_type, o.user_id FROM sale_order o "
+            "JOIN sale_order_line l ON l.order_id = o.id"
         )
         seen = {}
-        for oid, company, when, partner, state, product, display in cr.fetchall():
+        for oid, company, when, partner, state, product, display, user in cr.fetchall():
+            if owner is not None and user not in (owner, None):
+                continue
             if state == "sale" and display is None and product in products:
                 seen[oid] = (company, when, partner)
         orders += seen.values()
-    if channel in (None, "pos"):
+    if pos and channel in (None, "pos"):
         cr.execute(
             "SELECT o.id, o.company_id, o.date_order, o.partner_id, o.state, l.product_id, "
             "l.qty FROM pos_order o JOIN pos_order_line l ON l.order_id = o.id"
@@ -206,6 +217,20 @@ def test_orders_and_customers_equal_the_oracle(world, channel):
     companies = [ids["east"], ids["west"]]
     got = summary.orders_and_customers(cr, companies, RANGES, channel)
     assert got == oracle_orders(cr, companies, RANGES, channel)
+    conn.rollback()
+
+
+@pytest.mark.parametrize("owner", [SELLER, OTHER_SELLER, 999])
+@pytest.mark.parametrize("pos", [True, False])
+def test_own_documents_only(world, owner, pos):
+    conn, ids = world
+    cr = conn.cursor()
+    companies = [ids["east"], ids["west"]]
+    got = summary.orders_and_customers(cr, companies, RANGES, owner=owner, pos=pos)
+    assert got == oracle_orders(cr, companies, RANGES, owner=owner, pos=pos)
+    everyone = summary.orders_and_customers(cr, companies, RANGES)
+    # The orders of the other salesperson are left out: fewer than everyone's.
+    assert got[0]["current"][0] < everyone[0]["current"][0]
     conn.rollback()
 
 
