@@ -1,9 +1,10 @@
 """Tool: season performance — each season's sell-through with the previous season beside it.
 
-Sell-through is ``sold / (sold + on hand)`` per season code (``reports.season_sell_through``,
-from the daily aggregate and the product dimension's stock). The previous season is the same
-period a year before (29 February -> 28), against the same stock on hand: the dimension
-table keeps today's stock only.
+Sell-through is ``sold / (sold + on hand)`` per season code in percent (``percent`` columns
+are percentage points: 12.5 is 12.5 %), from ``reports.season_sell_through`` (the daily
+aggregate and the product dimension's stock). The previous season is the same period a year
+before (29 February -> 28), against the same stock on hand: the dimension table keeps
+today's stock only.
 """
 
 from odoo import api, models
@@ -15,8 +16,9 @@ from .perf_tool_sales_summary import check_period
 COLUMNS = ["season", "sold", "on_hand", "sell_through", "previous_sold", "previous_sell_through"]
 
 
-def _ratio(value):
-    return None if value is None else round(float(value), 4)
+def _pct(ratio):
+    """A sell-through ratio in percentage points (``percent`` columns: 12.5 is 12.5 %)."""
+    return None if ratio is None else round(float(ratio) * 100, 2)
 
 
 class PerfToolSeasonPerformance(models.AbstractModel):
@@ -53,9 +55,9 @@ class PerfToolSeasonPerformance(models.AbstractModel):
                     code,
                     float(cur[1]) if cur else 0.0,
                     float(on_hand),
-                    _ratio(cur[3]) if cur else None,
+                    _pct(cur[3]) if cur else None,
                     float(old[1]) if old else 0.0,
-                    _ratio(old[3]) if old else None,
+                    _pct(old[3]) if old else None,
                 ]
             )
         _factors, currency_name = self._sales_currency()

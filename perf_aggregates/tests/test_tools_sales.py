@@ -318,16 +318,22 @@ class TestSalesTools(AggregatesCase):
             [
                 sold,
                 on_hand,
-                round(sold / (sold + on_hand), 4),
+                round(100 * sold / (sold + on_hand), 2),
                 previous,
-                round(previous / (previous + on_hand), 4),
+                round(100 * previous / (previous + on_hand), 2),
             ],
         )
         self.assertEqual(result["meta"]["periods"]["previous"], ["2023-03-04", "2023-03-10"])
         self.assertEqual(result["meta"]["column_types"]["sell_through"], "percent")
         # The season tool answers what season_sell_through answers for the same period.
         same = self.run_tool("season_sell_through")
-        self.assertEqual([r[:4] for r in result["rows"]], same["rows"])
+        self.assertEqual(
+            [
+                [r[0], r[1], r[2], None if r[3] is None else round(r[3] * 100, 2)]
+                for r in same["rows"]
+            ],
+            [r[:4] for r in result["rows"]],
+        )
 
     # ------------------------------------------------------------------------------------------
     # Bad input, access
