@@ -13,6 +13,9 @@ from . import (
     perf_tool_sales_by_category,
     perf_tool_sales_by_template,
     perf_tool_sales_daily,
+    perf_tool_sales_summary,
+    perf_tool_season_performance,
     perf_tool_season_sell_through,
+    perf_tool_top_sellers,
     res_config_settings,
 )

@@ -11,6 +11,15 @@ company's at today's rate, as in Odoo's sales report. Before a read, today's wri
 folded into the day tables when the last fold is older than half the ``live_refresh_s``
 setting (0: at every read), as for the sales tools, so the views never silently lack today
 and lag behind the orders by at most that setting.
+
+Every read path folds first, through one method (:meth:`PerfSalesDaily._perf_fold`):
+``search_read`` (external RPC clients), ``web_search_read`` (the list view),
+``web_read_group`` and ``_read_group`` (``read_group`` lazy or not, the pivot, the graph,
+spreadsheets). A plain ``search`` does not: it returns records, not figures. The tools read
+every day that no fold covers from the orders; the views can only read the tables. So a fold
+that is recent but does not reach the company's local today (it ran just before midnight, or
+never since the nightly run moved the watermark) is not "fresh" for a view: it folds now, and
+answers what the tools answer.
 """
 
 from odoo import api, fields, models
@@ -18,12 +27,29 @@ from odoo.models import parse_read_group_spec
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..engine import reports, schema, triggers
+from ..engine import refresh, reports, schema, triggers
 
 CHANNELS = [("online", "Online"), ("pos", "Point of Sale")]
 #: The views that show which range of history the aggregates cover (controllers/main.py).
 HISTORY_BANNER_VIEWS = ("pivot", "graph", "tree")
 HISTORY_BANNER_ROUTE = "/perf_aggregates/history_banner"
+#: Whether a company of ``%(companies)s`` has a watermark the fold can reach (at most
+#: ``%(max_days)s`` days before its local today) and a fold that does not reach that today.
+_FOLD_BEHIND = """
+SELECT EXISTS (
+    SELECT 1
+      FROM res_company c
+      LEFT JOIN res_partner p ON p.id = c.partner_id
+      JOIN perf_agg_state s ON s.company_id = c.id
+      LEFT JOIN perf_agg_fold f ON f.company_id = c.id
+     CROSS JOIN LATERAL (
+           SELECT (now() AT TIME ZONE CASE WHEN perf_agg_tz_ok(p.tz) THEN p.tz ELSE 'UTC' END
+                  )::date AS today) t
+     WHERE c.id = ANY(%(companies)s)
+       AND s.aggregated_through < t.today
+       AND s.aggregated_through >= t.today - %(max_days)s
+       AND (f.folded_through IS NULL OR f.folded_through < t.today))
+"""
 
 
 class PerfSalesDaily(models.Model):
@@ -98,22 +124,61 @@ class PerfSalesDaily(models.Model):
         return reports.view_sql(table, factors).as_string(self.env.cr._cnx)
 
     @api.model
-    def _read_group(
-        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
-    ):
-        self.env["perf.agg.refresher"]._refresh_live()
-        table = None
-        if self.env.context.get("perf_sales_route", True):  # False: the base table (benchmarks)
-            table = self._perf_view_route(domain, groupby, aggregates, having, order)
-        model = self.with_context(perf_sales_source=table) if table else self
-        return super(PerfSalesDaily, model)._read_group(
-            domain, groupby, aggregates, having, offset, limit, order
+    def _perf_fold(self):
+        """Fold the user's companies before a read (see the module's docstring): within the
+        ``live_refresh_s`` staleness, and now when a company's fold does not reach its local
+        today. Once per read: the context key ``perf_sales_folded`` says it is done.
+        Returns the fold's outcome, or None when it was already done."""
+        if self.env.context.get("perf_sales_folded"):
+            return None
+        refresher = self.env["perf.agg.refresher"]
+        # The fold's tables are the engine's (created with this model's table): one query.
+        self.env.cr.execute(
+            _FOLD_BEHIND, {"companies": self.env.companies.ids, "max_days": refresh.LIVE_MAX_DAYS}
         )
+        if self.env.cr.fetchone()[0]:
+            return refresher._fold(max_age_s=0)
+        return refresher._refresh_live()
+
+    def _perf_folded(self):
+        """This model after :meth:`_perf_fold`, marked so that the read it serves does not
+        fold again."""
+        self._perf_fold()
+        return self.with_context(perf_sales_folded=True)
+
+    @api.model
+    def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **kw):
+        model = self._perf_folded()
+        return super(PerfSalesDaily, model).search_read(domain, fields, offset, limit, order, **kw)
 
     @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, **kw):
-        self.env["perf.agg.refresher"]._refresh_live()
-        return super().web_search_read(domain, specification, offset, limit, order, **kw)
+        model = self._perf_folded()
+        return super(PerfSalesDaily, model).web_search_read(
+            domain, specification, offset, limit, order, **kw
+        )
+
+    @api.model
+    def web_read_group(
+        self, domain, fields, groupby, limit=None, offset=0, orderby=False, lazy=True
+    ):
+        model = self._perf_folded()
+        return super(PerfSalesDaily, model).web_read_group(
+            domain, fields, groupby, limit, offset, orderby, lazy
+        )
+
+    @api.model
+    def _read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        self._perf_fold()
+        table = None
+        if self.env.context.get("perf_sales_route", True):  # False: the base table (benchmarks)
+            table = self._perf_view_route(domain, groupby, aggregates, having, order)
+        model = self.with_context(perf_sales_folded=True, perf_sales_source=table)
+        return super(PerfSalesDaily, model)._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
 
     def _read_group_select(self, aggregate_spec, query):
         if aggregate_spec == "__count":

@@ -6,5 +6,6 @@ from . import (
     test_freshness,
     test_own_documents,
     test_settings_and_security,
+    test_tools_sales,
     test_views,
 )
