@@ -8,10 +8,12 @@ from . import (
     perf_sales_daily,
     perf_sales_tool,
     perf_stock_reports,
+    perf_tool_ar_ap_aging,
     perf_tool_dead_stock,
     perf_tool_sales_by_category,
     perf_tool_sales_by_template,
     perf_tool_sales_daily,
     perf_tool_season_sell_through,
+    perf_tool_stock_levels,
     res_config_settings,
 )

@@ -4,5 +4,7 @@ from . import (
     test_cron_schedule,
     test_freshness,
     test_settings_and_security,
+    test_tools_aging,
+    test_tools_stock,
     test_views,
 )
