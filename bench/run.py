@@ -159,6 +159,7 @@ def main():
             run([python, "-m", "bench.indexes", pg_dsn, "--size", size], env, "indexes")
         )
         failures += bool(run([python, "-m", "bench.monitoring", pg_dsn], env, "monitoring"))
+        failures += bool(run([python, "-m", "bench.stock_aging", pg_dsn], env, "stock-aging"))
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:
