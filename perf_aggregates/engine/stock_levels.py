@@ -141,6 +141,12 @@ storable AS MATERIALIZED (
                  WHERE c.parent_path LIKE (SELECT x.parent_path FROM product_category x
                                             WHERE x.id = %(categ)s::int) || '%%'))
 ),
+sold_orders AS MATERIALIZED (
+    SELECT o.id, o.warehouse_id FROM sale_order o
+     WHERE o.company_id = ANY(%(companies)s) AND o.state IN {sale_states}
+       AND o.date_order >= %(since)s AND o.date_order < %(until)s
+       AND o.warehouse_id IN (SELECT id FROM wh)
+),
 -- One stream of (product, warehouse, measures) from the quants, the pending moves and the
 -- sales, summed once: cheaper than joining three aggregates on their keys.
 stream(product_id, warehouse_id, on_hand, reserved, valued, incoming, outgoing, sold) AS (
@@ -219,16 +225,12 @@ _SOLD_ONLINE = sql.SQL(
            (CASE WHEN lu.id IS NULL OR pu.id IS NULL OR lu.factor = 0 THEN l.product_uom_qty
                  ELSE l.product_uom_qty / lu.factor * pu.factor END)::float8
       FROM sale_order_line l
-      JOIN sale_order so ON so.id = l.order_id
+      JOIN sold_orders so ON so.id = l.order_id
       JOIN storable sp ON sp.id = l.product_id
       LEFT JOIN uom_uom lu ON lu.id = l.product_uom AND l.product_uom <> sp.uom_id
       LEFT JOIN uom_uom pu ON pu.id = sp.uom_id AND l.product_uom <> sp.uom_id
      WHERE l.display_type IS NULL
-       AND l.order_id = ANY(ARRAY(
-            SELECT o.id FROM sale_order o
-             WHERE o.company_id = ANY(%(companies)s) AND o.state IN {states}
-               AND o.date_order >= %(since)s AND o.date_order < %(until)s
-               AND o.warehouse_id IN (SELECT id FROM wh)))"""
+       AND l.order_id = ANY(ARRAY(SELECT id FROM sold_orders))"""
 )
 
 _SOLD_POS = sql.SQL(
@@ -255,11 +257,12 @@ _VALUE = sql.SQL(
 def stock_levels_sql(pos=True, valuation=True):
     """The statement, for a database with (``pos``) point_of_sale's and (``valuation``)
     stock_account's tables."""
-    sold = [_SOLD_ONLINE.format(states=sources.states_in(sources.SALE_STATES))]
+    sold = [_SOLD_ONLINE]
     if pos:
         sold.append(_SOLD_POS.format(states=sources.states_in(sources.POS_STATES)))
     return _SQL.format(
         states=_STATES,
+        sale_states=sources.states_in(sources.SALE_STATES),
         sold=sql.SQL("\n    UNION ALL\n").join(sold),
         value=_VALUE if valuation else sql.SQL("NULL::float8"),
         days=sql.Literal(SALES_DAYS),
