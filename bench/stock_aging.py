@@ -271,31 +271,14 @@ def report(conn, n_quants, n_open, repeat):
         (
             "stock_levels",
             stock_levels.stock_levels_sql(),
-            {
-                "companies": [1, 2],
-                "fx_companies": [2],
-                "fx_factors": [Decimal("1.1")],
-                "warehouse": None,
-                "categ": None,
-                "low_cover": None,
-                "limit": 100,
-                "since": since,
-                "until": NOW,
-                "lang": "en_US",
-            },
+            stock_levels.stock_levels_params([1, 2], since, NOW, factors=factors),
         ),
         (
             "ar_ap_aging (partials)",
             aging.aging_sql(historical=True),
-            {
-                "companies": [1, 2],
-                "fx_companies": [2],
-                "fx_factors": [Decimal("1.1")],
-                "account_type": "asset_receivable",
-                "sign": 1,
-                "as_of": TODAY - datetime.timedelta(days=30),
-                "limit": 100,
-            },
+            aging.aging_params(
+                [1, 2], "receivable", TODAY - datetime.timedelta(days=30), factors=factors
+            ),
         ),
     ):
         cr.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF) {}").format(query), qparams)

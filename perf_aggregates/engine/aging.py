@@ -107,30 +107,24 @@ items AS (
 # matched after that date: only those partials are read, and the items they touch.
 _PAST = sql.SQL(
     """
-later AS (
-    SELECT p.debit_move_id AS id, p.amount FROM account_partial_reconcile p
-     WHERE p.max_date > %(as_of)s
-    UNION ALL
-    SELECT p.credit_move_id, -p.amount FROM account_partial_reconcile p
+later AS MATERIALIZED (
+    SELECT p.debit_move_id, p.credit_move_id, p.amount FROM account_partial_reconcile p
      WHERE p.max_date > %(as_of)s
 ),
 undone AS MATERIALIZED (
-    SELECT id, sum(amount) AS amount FROM later GROUP BY id
+    SELECT id, sum(amount) AS amount
+      FROM (SELECT debit_move_id AS id, amount FROM later
+            UNION ALL
+            SELECT credit_move_id, -amount FROM later) sides
+     GROUP BY id
 ),
 items AS (
     SELECT l.company_id, l.partner_id, COALESCE(l.date_maturity, l.date) AS due,
            l.amount_residual + COALESCE(u.amount, 0) AS residual
       FROM account_move_line l
       LEFT JOIN undone u ON u.id = l.id
-     WHERE l.account_id = ANY(ARRAY(SELECT id FROM accounts)) AND {unreconciled}
-       AND l.date <= %(as_of)s
-    UNION ALL
-    SELECT l.company_id, l.partner_id, COALESCE(l.date_maturity, l.date),
-           l.amount_residual + u.amount
-      FROM undone u
-      JOIN account_move_line l ON l.id = u.id
-     WHERE l.account_id = ANY(ARRAY(SELECT id FROM accounts)) AND l.reconciled IS true
-       AND l.parent_state = 'posted' AND l.date <= %(as_of)s
+     WHERE l.account_id = ANY(ARRAY(SELECT id FROM accounts)) AND l.parent_state = 'posted'
+       AND l.date <= %(as_of)s AND (l.reconciled IS NOT true OR u.id IS NOT NULL)
 ),
 """
 )
@@ -181,30 +175,32 @@ def aging_sql(historical=False):
     return sql.SQL("").join([_HEAD, items, _TAIL])
 
 
+def aging_params(company_ids, kind, as_of, limit=100, factors=None):
+    """The named parameters of :func:`aging_sql`."""
+    account_type, sign = KINDS[kind]
+    factors = factors or {}
+    return {
+        "companies": list(company_ids),
+        "fx_companies": list(factors),
+        "fx_factors": [factors[c] for c in factors],
+        "account_type": account_type,
+        "sign": sign,
+        "as_of": as_of,
+        # Due on these days or later: at most 30, 60, 90 days late.
+        "d30": as_of - datetime.timedelta(days=30),
+        "d60": as_of - datetime.timedelta(days=60),
+        "d90": as_of - datetime.timedelta(days=90),
+        "limit": limit,
+    }
+
+
 def aging(cr, company_ids, kind, as_of, historical=False, limit=100, factors=None):
     """``(rows, totals)``: rows of :data:`COLUMNS` (amounts as ``Decimal``) and
     ``totals`` = ``{"partner_count": n, bucket: sum, ..., "total": sum}`` over every
     partner, for the open items of ``company_ids`` on ``kind`` accounts as of ``as_of``.
     ``factors`` maps a company to the rate converting its amounts into the reporting
     currency (missing: 1)."""
-    account_type, sign = KINDS[kind]
-    factors = factors or {}
-    cr.execute(
-        aging_sql(historical),
-        {
-            "companies": list(company_ids),
-            "fx_companies": list(factors),
-            "fx_factors": [factors[c] for c in factors],
-            "account_type": account_type,
-            "sign": sign,
-            "as_of": as_of,
-            # Due on these days or later: at most 30, 60, 90 days late.
-            "d30": as_of - datetime.timedelta(days=30),
-            "d60": as_of - datetime.timedelta(days=60),
-            "d90": as_of - datetime.timedelta(days=90),
-            "limit": limit,
-        },
-    )
+    cr.execute(aging_sql(historical), aging_params(company_ids, kind, as_of, limit, factors))
     fetched = cr.fetchall()
     rows = [list(r[:8]) for r in fetched]
     totals = {"partner_count": 0, **{b: 0 for b in BUCKETS}, "total": 0}
@@ -212,7 +208,7 @@ def aging(cr, company_ids, kind, as_of, historical=False, limit=100, factors=Non
         first = fetched[0]
         totals = {
             "partner_count": first[8],
-            **dict(zip(BUCKETS, first[9:14], strict=False)),
+            **dict(zip(BUCKETS, first[9:14], strict=True)),
             "total": first[14],
         }
     return rows, totals

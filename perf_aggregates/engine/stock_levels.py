@@ -289,20 +289,37 @@ def stock_levels(
     cover, normally the last :data:`SALES_DAYS` days; ``factors`` maps a company to the rate
     converting its values into the reporting currency (missing: 1).
     """
-    factors = factors or {}
     cr.execute(
         stock_levels_sql(pos=pos, valuation=valuation),
-        {
-            "companies": list(company_ids),
-            "fx_companies": list(factors),
-            "fx_factors": [factors[c] for c in factors],
-            "warehouse": warehouse_id,
-            "categ": categ_id,
-            "low_cover": low_cover_days,
-            "limit": limit,
-            "since": since,
-            "until": until,
-            "lang": lang or "en_US",
-        },
+        stock_levels_params(
+            company_ids, since, until, warehouse_id, categ_id, low_cover_days, limit, factors, lang
+        ),
     )
     return cr.fetchall()
+
+
+def stock_levels_params(
+    company_ids,
+    since,
+    until,
+    warehouse_id=None,
+    categ_id=None,
+    low_cover_days=None,
+    limit=100,
+    factors=None,
+    lang="en_US",
+):
+    """The named parameters of :func:`stock_levels_sql`."""
+    factors = factors or {}
+    return {
+        "companies": list(company_ids),
+        "fx_companies": list(factors),
+        "fx_factors": [factors[c] for c in factors],
+        "warehouse": warehouse_id,
+        "categ": categ_id,
+        "low_cover": low_cover_days,
+        "limit": limit,
+        "since": since,
+        "until": until,
+        "lang": lang or "en_US",
+    }
