@@ -147,6 +147,7 @@ sold_orders AS MATERIALIZED (
        AND o.date_order >= %(since)s AND o.date_order < %(until)s
        AND o.warehouse_id IN (SELECT id FROM wh)
 ),
+{pos_orders}
 -- One stream of (product, warehouse, measures) from the quants, the pending moves and the
 -- sales, summed once: cheaper than joining three aggregates on their keys.
 stream(product_id, warehouse_id, on_hand, reserved, valued, incoming, outgoing, sold) AS (
@@ -235,13 +236,21 @@ _SOLD_ONLINE = sql.SQL(
 
 _SOLD_POS = sql.SQL(
     """
-    SELECT l.product_id, pc.warehouse_id, NULL, NULL, NULL, NULL, NULL, l.qty::float8
-      FROM pos_order po
+    SELECT l.product_id, po.warehouse_id, NULL, NULL, NULL, NULL, NULL, l.qty::float8
+      FROM pos_order_line l
+      JOIN sold_pos_orders po ON po.id = l.order_id
+     WHERE l.order_id = ANY(ARRAY(SELECT id FROM sold_pos_orders))"""
+)
+
+_SOLD_POS_ORDERS = sql.SQL(
+    """
+sold_pos_orders AS MATERIALIZED (
+    SELECT po.id, pc.warehouse_id FROM pos_order po
       JOIN pos_config pc ON pc.id = po.config_id
-      JOIN pos_order_line l ON l.order_id = po.id
      WHERE po.company_id = ANY(%(companies)s) AND po.state IN {states}
        AND po.date_order >= %(since)s AND po.date_order < %(until)s
-       AND pc.warehouse_id IN (SELECT id FROM wh)"""
+       AND pc.warehouse_id IN (SELECT id FROM wh)
+),"""
 )
 
 # The value of the rows kept only: the average unit cost of the product in the
@@ -258,11 +267,14 @@ def stock_levels_sql(pos=True, valuation=True):
     """The statement, for a database with (``pos``) point_of_sale's and (``valuation``)
     stock_account's tables."""
     sold = [_SOLD_ONLINE]
+    pos_orders = sql.SQL("")
     if pos:
-        sold.append(_SOLD_POS.format(states=sources.states_in(sources.POS_STATES)))
+        sold.append(_SOLD_POS)
+        pos_orders = _SOLD_POS_ORDERS.format(states=sources.states_in(sources.POS_STATES))
     return _SQL.format(
         states=_STATES,
         sale_states=sources.states_in(sources.SALE_STATES),
+        pos_orders=pos_orders,
         sold=sql.SQL("\n    UNION ALL\n").join(sold),
         value=_VALUE if valuation else sql.SQL("NULL::float8"),
         days=sql.Literal(SALES_DAYS),
