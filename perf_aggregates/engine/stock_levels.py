@@ -157,19 +157,18 @@ stream(product_id, warehouse_id, on_hand, reserved, valued, incoming, outgoing, 
       FROM stock_quant q
       JOIN loc ON loc.id = q.location_id
     UNION ALL
-    SELECT m.product_id, d.warehouse_id, NULL, NULL, NULL, m.product_qty::float8, NULL, NULL
+    -- The pending moves read once (index-only on their partial index): a move counts in
+    -- the warehouse it enters (incoming) and the one it leaves (outgoing), never within one.
+    SELECT m.product_id, x.warehouse_id, NULL, NULL, NULL, x.incoming, x.outgoing, NULL
       FROM stock_move m
-      JOIN loc d ON d.id = m.location_dest_id
+      LEFT JOIN loc s ON s.id = m.location_id
+      LEFT JOIN loc d ON d.id = m.location_dest_id
+     CROSS JOIN LATERAL (VALUES (d.warehouse_id, m.product_qty::float8, NULL::float8),
+                                (s.warehouse_id, NULL, m.product_qty::float8))
+                        x(warehouse_id, incoming, outgoing)
      WHERE m.state IN {states} AND m.company_id = ANY(%(companies)s)
-       AND NOT EXISTS (SELECT 1 FROM loc s WHERE s.id = m.location_id
-                                             AND s.warehouse_id = d.warehouse_id)
-    UNION ALL
-    SELECT m.product_id, s.warehouse_id, NULL, NULL, NULL, NULL, m.product_qty::float8, NULL
-      FROM stock_move m
-      JOIN loc s ON s.id = m.location_id
-     WHERE m.state IN {states} AND m.company_id = ANY(%(companies)s)
-       AND NOT EXISTS (SELECT 1 FROM loc d WHERE d.id = m.location_dest_id
-                                             AND d.warehouse_id = s.warehouse_id)
+       AND (s.id IS NOT NULL OR d.id IS NOT NULL)
+       AND s.warehouse_id IS DISTINCT FROM d.warehouse_id AND x.warehouse_id IS NOT NULL
     UNION ALL
     {sold}
 ),
@@ -180,7 +179,6 @@ levels AS (
            COALESCE(sum(st.incoming), 0) AS incoming, COALESCE(sum(st.outgoing), 0) AS outgoing,
            COALESCE(sum(st.sold), 0) AS sold
       FROM stream st
-     WHERE st.product_id IN (SELECT id FROM storable)
      GROUP BY 1, 2
 ),
 covered AS (
@@ -189,6 +187,8 @@ covered AS (
                 THEN GREATEST(lv.on_hand - lv.reserved, 0) / (lv.sold / {days}) END
                AS days_of_cover
       FROM levels lv
+     -- Kept after the sums: the groups are fewer than the rows summed.
+     WHERE lv.product_id IN (SELECT id FROM storable)
 ),
 kept AS (
     SELECT * FROM covered
