@@ -95,7 +95,12 @@ KEPT = ("perf_aml_account_date_posted",)
 #: Indexes the perf_aggregates tools read through, each measured by its own benchmark
 #: (``bench/stock_aging.py`` builds them from these declarations and times the tools
 #: without and with them in one run). The predicates are spelled as the tools' queries
-#: spell them, so that the planner proves them.
+#: spell them, so that the planner proves them. Measured by ``bench/stock_aging.py`` (50,000
+#: quants, 100,000 open items; medians of 9, Odoo's indexes only -> with these, one run on
+#: a loaded 2-core machine): aging receivable today 237 -> 105 ms (2.3x), payable today
+#: 193 -> 35 ms (5.5x), a past date 930 -> 802 ms (1.2x: it reads the reconciled items
+#: too); stock levels of one warehouse and category 168 -> 97 ms (1.7x), low cover
+#: 604 -> 443 ms (1.4x), all warehouses within noise (the cost is summing every quant).
 TOOL_INDEXES = [
     {
         "name": "perf_aml_open_items_cover",
