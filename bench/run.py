@@ -160,6 +160,7 @@ def main():
         )
         failures += bool(run([python, "-m", "bench.monitoring", pg_dsn], env, "monitoring"))
         failures += bool(run([python, "-m", "bench.xlsx", pg_dsn], env, "xlsx"))
+        failures += bool(run([python, "-m", "bench.stock_aging", pg_dsn], env, "stock-aging"))
         if os.environ.get("ODOO_PATH"):
             failures += bool(odoo_bench(pg_dsn, redis_url, env))
         else:

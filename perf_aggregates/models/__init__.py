@@ -8,6 +8,7 @@ from . import (
     perf_sales_daily,
     perf_sales_tool,
     perf_stock_reports,
+    perf_tool_ar_ap_aging,
     perf_tool_dead_stock,
     perf_tool_sales_breakdown,
     perf_tool_sales_by_category,
@@ -17,5 +18,6 @@ from . import (
     perf_tool_season_performance,
     perf_tool_season_sell_through,
     perf_tool_top_sellers,
+    perf_tool_stock_levels,
     res_config_settings,
 )

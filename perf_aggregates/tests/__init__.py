@@ -7,5 +7,7 @@ from . import (
     test_own_documents,
     test_settings_and_security,
     test_tools_sales,
+    test_tools_aging,
+    test_tools_stock,
     test_views,
 )

@@ -92,8 +92,41 @@ CANDIDATES = [
 #: the composite, covering, posted-only index skips.
 KEPT = ("perf_aml_account_date_posted",)
 
+#: Indexes the perf_aggregates tools read through, each measured by its own benchmark
+#: (``bench/stock_aging.py`` builds them from these declarations and times the tools
+#: without and with them in one run). The predicates are spelled as the tools' queries
+#: spell them, so that the planner proves them. Measured by ``bench/stock_aging.py`` (50,000
+#: quants, 100,000 open items; medians of 9, Odoo's indexes only -> with these, one run on
+#: a loaded 2-core machine): aging receivable today 237 -> 105 ms (2.3x), payable today
+#: 193 -> 35 ms (5.5x), a past date 930 -> 802 ms (1.2x: it reads the reconciled items
+#: too); stock levels of one warehouse and category 168 -> 97 ms (1.7x), low cover
+#: 604 -> 443 ms (1.4x), all warehouses within noise (the cost is summing every quant).
+TOOL_INDEXES = [
+    {
+        "name": "perf_aml_open_items_cover",
+        "table": "account_move_line",
+        "columns": ["account_id", "company_id", "partner_id"],
+        "include": ["date", "date_maturity", "amount_residual", "id"],
+        "predicate": "(reconciled IS NULL OR reconciled = false OR reconciled IS NOT true) "
+        "AND parent_state = 'posted'",
+        "description": "Odoo's account_move_line__unreconciled_index (same predicate) "
+        "covering what the aging reads: the open items of the receivable or payable "
+        "accounts are an index-only scan instead of a scan of every journal item.",
+    },
+    {
+        "name": "perf_stock_move_pending_cover",
+        "table": "stock_move",
+        "columns": ["company_id"],
+        "include": ["location_id", "location_dest_id", "product_id", "product_qty"],
+        "predicate": "state IN ('waiting', 'confirmed', 'partially_available', 'assigned')",
+        "description": "The pending moves (a small part of stock_move, which keeps every done "
+        "move) with what stock levels read of them: incoming and outgoing quantities are "
+        "an index-only scan.",
+    },
+]
+
 CATALOGUE = [
     {key: value for key, value in c.items() if key != "query"}
     for c in CANDIDATES
     if c["name"] in KEPT
-]
+] + TOOL_INDEXES
