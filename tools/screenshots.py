@@ -38,24 +38,31 @@ ACTION = "perf_core.perf_dashboard_client_action"
 DASHBOARD = ".o_perf_dashboard"
 WIDGET = ".o_perf_dashboard_widget"
 LOADING = ", ".join(
-    f"{DASHBOARD} {s}" for s in (".fa-spin", ".o_perf_widget_loading", ".spinner-border")
+    f"{DASHBOARD} {s}"
+    for s in (".fa-spin", ".o_perf_dashboard_loading", ".o_perf_dashboard_widget_spinner")
 )
 
 
 def login(base, db, user, password):
-    """The ``session_id`` of a fresh session, from JSON-RPC ``/web/session/authenticate``."""
+    """The ``session_id`` of a fresh session, from JSON-RPC ``/web/session/authenticate``
+    (``db`` empty: the server's only database)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    params = {"db": db, "login": user, "password": password}
+
+    def rpc(path, params):
+        body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1})
+        request = urllib.request.Request(
+            base + path, body.encode(), {"Content-Type": "application/json"}
+        )
+        with opener.open(request, timeout=60) as response:
+            return json.loads(response.read())
+
     if not db:
-        with opener.open(base + "/web/database/list", json.dumps({"params": {}}).encode()):
-            pass
-    body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}).encode()
-    request = urllib.request.Request(
-        base + "/web/session/authenticate", body, {"Content-Type": "application/json"}
-    )
-    with opener.open(request, timeout=60) as response:
-        answer = json.loads(response.read())
+        databases = rpc("/web/database/list", {}).get("result") or []
+        if len(databases) != 1:
+            raise SystemExit(f"give --db: the server lists {databases or 'no database'}")
+        db = databases[0]
+    answer = rpc("/web/session/authenticate", {"db": db, "login": user, "password": password})
     if answer.get("error") or not (answer.get("result") or {}).get("uid"):
         raise SystemExit(f"login refused: {answer.get('error') or answer.get('result')}")
     for cookie in jar:
@@ -168,7 +175,8 @@ class Browser:
             deviceScaleFactor=1,
             mobile=False,
         )
-        print(f"saved {os.path.relpath(path, ROOT)} ({self.width}x{height})")
+        shown = os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
+        print(f"saved {shown} ({self.width}x{height})")
 
     def close(self):
         if getattr(self, "ws", None):
