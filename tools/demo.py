@@ -12,7 +12,8 @@ environment or the untracked ``odoo.env`` file, see ``tests/odoo_env.py``) it:
    62,500 orders and 25,000 POS orders over the last 365 days, ending today);
 4. aggregates that history as the backfill job does after an install (product dimensions,
    then every day before today; today is read live), and gives the admin user a fresh
-   password (``PERF_DEMO_PASSWORD`` to choose it);
+   password (``PERF_DEMO_PASSWORD`` to choose it) and accounting read access (the aging
+   widgets);
 5. serves Odoo on ``127.0.0.1`` (``PERF_DEMO_PORT``, default 8069 when free, else a free
    port; ``PERF_DEMO_WORKERS`` prefork workers, default 2), prints the URL and the login,
    and on Ctrl-C stops Odoo and the servers it started (their data is deleted).
@@ -54,7 +55,8 @@ DEFAULT_PORT = 8069
 
 #: Run by ``odoo-bin shell`` once the data is in: the backfill of the whole history (the job
 #: an install on a database with sales queues), processed here to the end instead of by the
-#: cron, and the admin's password. ``PERF_DEMO_PASSWORD`` comes from the environment.
+#: cron, the admin's password (``PERF_DEMO_PASSWORD`` comes from the environment) and read
+#: access to accounting, so that the receivables and payables widgets show too.
 BACKFILL = """
 import os, time
 started = time.perf_counter()
@@ -69,7 +71,12 @@ jobs.invalidate_recordset()
 for job in jobs:
     print("backfill %s .. %s: %s" % (job.date_from, job.date_to, job.state))
 print("backfill: %d job(s) in %.0f s" % (len(jobs), time.perf_counter() - started))
-env.ref("base.user_admin").password = os.environ["PERF_DEMO_PASSWORD"]
+admin = env.ref("base.user_admin")
+admin.password = os.environ["PERF_DEMO_PASSWORD"]
+# The aging widgets show to users who may read accounting (Odoo's own aged reports' group).
+readonly = env.ref("account.group_account_readonly", raise_if_not_found=False)
+if readonly:
+    admin.groups_id = [(4, readonly.id)]
 env.cr.commit()
 """
 
