@@ -238,6 +238,9 @@ def server_time(env):
         + ("" if ok == len(widgets) else f" (only {ok} of {len(widgets)} widgets answered)")
     )
     time.sleep(FLUSH_WAIT_S)  # the call log of the rounds written
+    from odoo.addons.perf_core.runtime import call_log
+
+    call_log.flush_call_log(cr.dbname)
     cr.execute(
         "SELECT tool, cache_outcome, count(*), percentile_cont(0.5) WITHIN GROUP"
         " (ORDER BY duration_ms), avg(query_count) FROM perf_tool_call WHERE id > %s"
@@ -475,6 +478,26 @@ def users(clients, func, seconds, period_s=0.0):
     return answers, time.monotonic() - begin
 
 
+def print_outcomes(dsn, after_id):
+    """The widgets' calls logged after ``after_id``, by cache outcome (workers write their
+    call log within 1.5 s)."""
+    import psycopg2
+
+    time.sleep(FLUSH_WAIT_S)
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT cache_outcome, count(*), percentile_cont(0.5) WITHIN GROUP"
+            " (ORDER BY duration_ms) FROM perf_tool_call WHERE id > %s GROUP BY 1 ORDER BY 2 DESC",
+            (after_id,),
+        )
+        rows = cr.fetchall()
+    total = sum(n for _k, n, _ms in rows) or 1
+    print(
+        "    widget calls by cache outcome (call log): "
+        + ", ".join(f"{k} {100.0 * n / total:.0f} % (median {ms:.0f} ms)" for k, n, ms in rows)
+    )
+
+
 def report_loads(label, loads, elapsed):
     ok = [load[0] for load in loads if not load[1]]
     requests_failed = sum(1 for load in loads if load[1])
@@ -533,6 +556,8 @@ def rpc_part(args, odoo, redis, dsn):
         # Throughput, served from cache, nothing written: alternated halves.
         dash_n = empty_n = 0
         dash_s = empty_s = 0.0
+        time.sleep(FLUSH_WAIT_S)  # the warm-up's calls are logged
+        after_id = odoo_load.last_call_id(dsn)
         for _half in range(2):
             loads, elapsed = users(clients, dashboard.load, args.throughput / 2)
             dash_n, dash_s = dash_n + len(loads), dash_s + elapsed
@@ -545,6 +570,7 @@ def rpc_part(args, odoo, redis, dsn):
             f"{empty_rate:.1f} empty run_many([]) calls/s = {100 * ratio:.0f} % "
             f"({verdict(100 * ratio, 100 * TARGETS['throughput_ratio'], True, ' %')})"
         )
+        print_outcomes(dsn, after_id)
         writer_client = odoo_load.Client(base, db, context)
         writer_client.login(args.login, args.password)
         writer = odoo_load.Writer(writer_client, dsn, lines, pos_template)
@@ -554,8 +580,12 @@ def rpc_part(args, odoo, redis, dsn):
             f"today), a paid POS order every 5 s (SQL); each user reloads every {args.period:g} s"
         )
         try:
+            time.sleep(FLUSH_WAIT_S)
+            after_id = odoo_load.last_call_id(dsn)
             loads, elapsed = users(clients, dashboard.load, args.duration, args.period)
             report_loads(f"under writes, {args.duration:.0f} s", loads, elapsed)
+            print_outcomes(dsn, after_id)
+            after_id = odoo_load.last_call_id(dsn)
             stopper = threading.Timer(args.duration / 2, redis.stop)
             began = time.monotonic()
             stopper.start()
@@ -572,6 +602,7 @@ def rpc_part(args, odoo, redis, dsn):
                 [load for load in loads if load[6] >= halfway],
                 elapsed - args.duration / 2,
             )
+            print_outcomes(dsn, after_id)
         finally:
             writer.stop.set()
             writer.join()
