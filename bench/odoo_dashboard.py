@@ -165,10 +165,24 @@ def server_time(env):
 
     flush = uenv["perf.cache.entry"].sudo().flush_cache if "perf.cache.entry" in uenv else None
 
+    def flush_all():
+        # The cache's own writers (hit counts) may touch the rows being deleted: retry.
+        import psycopg2
+
+        for attempt in range(5):
+            try:
+                flush()
+                cr.commit()
+                return
+            except psycopg2.errors.SerializationFailure:
+                cr.rollback()
+                time.sleep(0.2 * (attempt + 1))
+        flush()
+        cr.commit()
+
     def cold():
         if flush:
-            flush()
-            cr.commit()
+            flush_all()
         began = time.perf_counter()
         widgets = load()
         cr.commit()
