@@ -210,8 +210,8 @@ def server_time(env):
     for _round in range(rounds):  # alternated, so machine noise hits the three alike
         ms, widgets = cold()
         samples["cold"].append(ms)
-        # The load right after a cold one still misses the sales tools (their answers of
-        # the cold load are not reused: seen in the call log), so warm is the one after.
+        # The load right after a cold one may still miss the sales tools (when the cold
+        # load's fold of today's writes moved their generations): warm is the one after.
         samples["after_cold"].append(warm()[0])
         samples["warm"].append(warm()[0])
         if _round < report_rounds:
