@@ -1,7 +1,8 @@
-# The two commands: `make test` (everything, on throwaway servers) and `make bench`.
+# The two commands: `make test` (everything, on throwaway servers) and `make bench`;
+# `make demo` serves a populated Odoo on localhost (needs ODOO_PATH, like the Odoo tests).
 PYTHON ?= python3
 
-.PHONY: test bench fmt clean
+.PHONY: test bench demo fmt clean
 
 test:
 	$(PYTHON) tests/run.py
@@ -9,8 +10,11 @@ test:
 bench:
 	$(PYTHON) bench/run.py
 
+demo:
+	$(PYTHON) tools/demo.py
+
 fmt:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
 clean:
-	rm -rf .venv .test-output .bench-output
+	rm -rf .venv .test-output .bench-output .demo-output

@@ -6,8 +6,8 @@ Standard library only; it starts throwaway servers like the test command (or use
 With ``ODOO_PATH`` (and ``ODOO_PYTHON``, ``ODOO_ADDONS_PATH`` as for the tests, from the
 environment or the untracked ``.odoo.env``) it also builds a small Odoo 17 database with
 perf_core and measures ``run()`` inside Odoo, then a sales database (demo data, generated
-sales of size ``PERF_BENCH_ODOO_SIZE`` ending today) for the aggregates, freshness and
-dashboard-load benchmarks.
+sales of size ``PERF_BENCH_ODOO_SIZE`` ending today) for the aggregates, freshness,
+dashboard-load and 12-widget dashboard benchmarks.
 Output goes to the terminal and to ``.bench-output/``.
 """
 
@@ -91,8 +91,8 @@ def odoo_reports_bench(odoo, opts, core_db, pg_dsn, env):
     """Aggregates against Odoo's own reports, in a second database with sales data: Odoo's
     demo data underneath (``PERF_BENCH_ODOO_DEMO=0`` leaves it out), the generator's sales
     of size ``PERF_BENCH_ODOO_SIZE`` (default m; the issue's figures are at l) ending today,
-    the five addons. Then the freshness benchmarks in the shell and the dashboard load on
-    prefork workers."""
+    the five addons. Then the freshness benchmarks in the shell, the dashboard load on
+    prefork workers, and the 12-widget dashboard (``bench/odoo_dashboard.py``)."""
     python = odoo[0]
     dbname = core_db.replace("perf_odoo_bench_", "perf_odoo_sales_")
     opts = [dbname if o == core_db else o for o in opts]
@@ -124,7 +124,10 @@ def odoo_reports_bench(odoo, opts, core_db, pg_dsn, env):
             code |= run(odoo + ["shell"] + opts + ["--no-http"], env, name, stdin=script)
     server_log = os.path.join(OUT, "odoo_load_server.log")
     load = [venv_python, "-m", "bench.odoo_load", "--dsn", params, "--server-log", server_log]
-    return code | run(load + ["--"] + odoo + opts, env, "odoo_load")
+    code |= run(load + ["--"] + odoo + opts, env, "odoo_load")
+    server_log = os.path.join(OUT, "odoo_dashboard_server.log")
+    dash = [venv_python, "-m", "bench.odoo_dashboard", "--dsn", params, "--server-log", server_log]
+    return code | run(dash + ["--"] + odoo + opts, env, "odoo_dashboard")
 
 
 def psycopg2_params(admin_dsn, dbname):
