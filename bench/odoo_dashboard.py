@@ -139,11 +139,6 @@ def server_time(env):
     cr.execute("SELECT (now() AT TIME ZONE %s)::date", (tz,))
     today = cr.fetchone()[0]
     aggregate_history(env, today)
-    # All twelve widgets: the aging ones show to users who may read accounting.
-    readonly = env.ref("account.group_account_readonly", raise_if_not_found=False)
-    if readonly and readonly not in admin.groups_id:
-        admin.groups_id = [(4, readonly.id)]
-        cr.commit()
     uenv = env(user=admin.id, context={"allowed_company_ids": companies, "tz": tz})
     date_from, date_to = period(today)
     dashboard = None

@@ -17,7 +17,7 @@ from . import (
     perf_tool_sales_summary,
     perf_tool_season_performance,
     perf_tool_season_sell_through,
-    perf_tool_top_sellers,
     perf_tool_stock_levels,
+    perf_tool_top_sellers,
     res_config_settings,
 )

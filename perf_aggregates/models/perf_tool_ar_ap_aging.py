@@ -1,10 +1,11 @@
 """Tool: aged receivables and payables by partner as of a date, read live (exact: every
 write to the journal items or their reconciliations invalidates its cached answers).
 
-Group: ``account.group_account_readonly`` ("Show Accounting Features - Readonly"): in Odoo 17
-it is the group that may see journal items, reports and reconciliations (implied by
-Accountant and Adviser); an invoicing-only user (``group_account_invoice``) manages
-invoices but is not shown accounting reports, so the aged balances are not for that group.
+Group: ``account.group_account_invoice`` (Invoicing: Billing, implied by Billing
+Administrator and the accountants): those users already see every customer invoice and
+vendor bill of their companies with its amount due and due date, which is all the aging
+sums up, so it shows them no more than Odoo does. (``group_account_readonly`` would hide
+the widgets from a community database's administrators, who do not have it.)
 """
 
 from odoo import _, api, fields, models
@@ -34,7 +35,7 @@ class PerfToolArApAging(models.AbstractModel):
     _tool_scope = "company"
     _tool_tables = AGING_TABLES
     _tool_max_staleness_s = 0
-    _tool_group = "account.group_account_readonly"
+    _tool_group = "account.group_account_invoice"
     _tool_params = {
         "kind": Param("choice", default="receivable", choices=tuple(aging.KINDS)),
         "as_of": Param("date"),

@@ -6,8 +6,9 @@ from . import (
     test_freshness,
     test_own_documents,
     test_settings_and_security,
-    test_tools_sales,
     test_tools_aging,
+    test_tools_sales,
+    test_tools_sales_own_documents,
     test_tools_stock,
     test_views,
 )

@@ -81,7 +81,7 @@ class TestSalesDashboardTour(HttpCase):
             "perf_core.perf_core_group_user",
             "sales_team.group_sale_manager",
             "stock.group_stock_user",
-            "account.group_account_readonly",
+            "account.group_account_invoice",
         ]
         if env.ref("point_of_sale.group_pos_user", raise_if_not_found=False):
             groups.append("point_of_sale.group_pos_user")

@@ -42,7 +42,7 @@ class TestToolAging(AccountTestInvoicingCommon):
         cls.plain = new_test_user(
             cls.env,
             login="perf_aging_plain",
-            groups="base.group_user,account.group_account_invoice",
+            groups="base.group_user,perf_core.perf_core_group_user",
             company_id=cls.company.id,
             company_ids=[(6, 0, cls.company.ids)],
         )
