@@ -940,6 +940,30 @@ SELECT DISTINCT x.day FROM taken t
 """
 
 
+_DROP_DIRTY = """
+DELETE FROM perf_agg_dirty d
+ WHERE d.company_id = %(company)s
+   AND CASE WHEN d.source IN ('account_move', 'deferred')
+            THEN d.day BETWEEN %(d1)s AND %(d2)s
+            ELSE ((d.day::timestamp AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date >= %(d1)s
+             AND (((d.day + 1)::timestamp - interval '1 microsecond') AT TIME ZONE 'UTC'
+                  AT TIME ZONE %(tz)s)::date <= %(d2)s
+       END
+"""
+
+
+def drop_dirty_days(cr, company_id, tz, first, last):
+    """Delete the company's dirty-log rows that only name local days ``first``..``last``,
+    which the caller is about to rebuild from the source lines (a backfill chunk): after a
+    backfill, the history's writes logged before it must not make every later fold refresh
+    old days again. Called before the rebuild reads the lines, in its transaction: a write
+    committed before this delete is read by the rebuild, one committed after it logs its day
+    again. Returns the number of rows deleted."""
+    triggers.fold_order_log(cr)
+    cr.execute(_DROP_DIRTY, {"company": company_id, "tz": tz, "d1": first, "d2": last})
+    return cr.rowcount
+
+
 def take_dirty_days(cr, company_id, tz):
     """Consume the company's dirty-log rows (in the caller's transaction) as local days."""
     triggers.fold_order_log(cr)

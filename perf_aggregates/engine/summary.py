@@ -108,30 +108,35 @@ HAVING GROUPING(o.day) = 1 OR o.period = 'current'
 """
 )
 
+# Each (company, period) reads its orders through the order date index (LATERAL), and a line
+# with a product (``product_id`` is a foreign key: set means the product exists) proves an
+# order; a join of every line of the table would cost more than the orders of a period.
 _SALE_ORDERS = sql.SQL(
     """
     SELECT b.period, (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE b.tz)::date AS day,
            so.partner_id
-      FROM b
-      JOIN sale_order so ON so.company_id = b.company_id
-                        AND so.date_order >= b.t1 AND so.date_order < b.t2
-     WHERE so.state IN {states}{owner}
-       AND EXISTS (SELECT 1 FROM sale_order_line l
-                     JOIN product_product pp ON pp.id = l.product_id
-                    WHERE l.order_id = so.id AND l.display_type IS NULL)
+      FROM b CROSS JOIN LATERAL (
+           SELECT so.date_order, so.partner_id FROM sale_order so
+            WHERE so.company_id = b.company_id
+              AND so.date_order >= b.t1 AND so.date_order < b.t2
+              AND so.state IN {states}{owner}
+              AND EXISTS (SELECT 1 FROM sale_order_line l
+                           WHERE l.order_id = so.id AND l.display_type IS NULL
+                             AND l.product_id IS NOT NULL)) so
 """
 )
 
 _POS_ORDERS = sql.SQL(
     """
     SELECT b.period, (po.date_order AT TIME ZONE 'UTC' AT TIME ZONE b.tz)::date, po.partner_id
-      FROM b
-      JOIN pos_order po ON po.company_id = b.company_id
-                       AND po.date_order >= b.t1 AND po.date_order < b.t2
-     WHERE po.state IN {states}
-       AND EXISTS (SELECT 1 FROM pos_order_line l
-                     JOIN product_product pp ON pp.id = l.product_id
-                    WHERE l.order_id = po.id AND l.qty >= 0)
+      FROM b CROSS JOIN LATERAL (
+           SELECT po.date_order, po.partner_id FROM pos_order po
+            WHERE po.company_id = b.company_id
+              AND po.date_order >= b.t1 AND po.date_order < b.t2
+              AND po.state IN {states}
+              AND EXISTS (SELECT 1 FROM pos_order_line l
+                           WHERE l.order_id = po.id AND l.qty >= 0
+                             AND l.product_id IS NOT NULL)) po
 """
 )
 

@@ -365,6 +365,7 @@ def _chunk_work(company_id, date_from, date_to, config, today, tz, windows):
     """The unit of work of one chunk x company, for ``perf.agg.refresher._run_unit``."""
 
     def work(cr):
+        refresh.drop_dirty_days(cr, company_id, tz, date_from, date_to)
         return [
             refresh.refresh_range(
                 cr, company_id, date_from, date_to, config, today=today, tz=tz, windows=windows
