@@ -439,10 +439,20 @@ BREAKDOWNS = {
         "perf_sales_day_categ",
         ("l.channel", "t.categ_l1_id", "t.categ_l2_id"),
     ),
+    # The second level under the root ("All / Saleable"): in most databases every product
+    # is under one root, whose level-1 breakdown is a single row.
+    "subcategory": (
+        "categ_l2_id",
+        "perf_sales_month_categ",
+        "perf_sales_day_categ",
+        ("l.channel", "t.categ_l1_id", "t.categ_l2_id"),
+    ),
     "brand": ("brand", None, "perf_sales_daily", ("l.channel", "l.product_tmpl_id")),
 }
+#: Dimensions of the template (looked up in the template dimensions for the source lines).
+BREAKDOWN_TEMPLATE_KEYS = frozenset({"category", "subcategory", "brand"})
 #: Whether a dimension's key is a record id (else text: ``key_id`` is null).
-BREAKDOWN_ID_KEYS = frozenset({"salesperson", "pos_config", "category"})
+BREAKDOWN_ID_KEYS = frozenset({"salesperson", "pos_config", "category", "subcategory"})
 _BREAKDOWN_COLUMNS = ("revenue", "order_count", "net_revenue", "line_count")
 
 _BREAKDOWN_LIVE = sql.SQL(
@@ -483,11 +493,11 @@ class _BreakdownPieces(_Pieces):
 
     def live_sql(self, features):
         tdims, join, extra = sql.SQL(""), sql.SQL(""), {}
-        if self.dimension in ("category", "brand"):
+        if self.dimension in BREAKDOWN_TEMPLATE_KEYS:
             query, extra, _warnings = self.tdims
             tdims = sql.SQL(", t AS MATERIALIZED ({})").format(query)
             join = sql.SQL(" LEFT JOIN t ON t.product_tmpl_id = l.product_tmpl_id")
-        key = sql.SQL("t.{}" if self.dimension in ("category", "brand") else "l.{}").format(
+        key = sql.SQL("t.{}" if self.dimension in BREAKDOWN_TEMPLATE_KEYS else "l.{}").format(
             sql.Identifier(self.key)
         )
         query = _BREAKDOWN_LIVE.format(
@@ -543,7 +553,7 @@ def breakdown(
     channel, empty = _channel_without_pos(channel, pos, owner)
     empty = empty or online_only
     tdims = None
-    if dimension in ("category", "brand"):
+    if dimension in BREAKDOWN_TEMPLATE_KEYS:
         features = sources.Features(cr)
         tdims = sources.template_dims_sql(
             cr, features, config or {}, sql.SQL("pt.id IN (SELECT product_tmpl_id FROM l)")

@@ -14,7 +14,7 @@ from odoo.addons.perf_core.engine.params import Param
 from ..engine import reports
 from .perf_sales_tool import PerfSalesTool
 
-DIMENSIONS = ("salesperson", "pos_config", "brand", "category", "channel")
+DIMENSIONS = ("salesperson", "pos_config", "brand", "category", "subcategory", "channel")
 COLUMNS = ["key_id", "key", "revenue", "orders", "net_revenue", "share_pct"]
 COLUMN_TYPES = {
     "key_id": "id",
@@ -29,6 +29,7 @@ KEY_MODELS = {
     "salesperson": "res.users",
     "pos_config": "pos.config",
     "category": "product.category",
+    "subcategory": "product.category",
 }
 
 
@@ -100,4 +101,5 @@ class PerfToolSalesBreakdown(models.AbstractModel):
             "pos_config": _("No point of sale"),
             "brand": _("No brand"),
             "category": _("No category"),
+            "subcategory": _("No subcategory"),
         }.get(dimension, "")

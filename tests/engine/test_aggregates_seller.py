@@ -253,7 +253,7 @@ def test_breakdown_equals_the_oracle_inside_and_outside_the_coverage(world, dime
     refresh_all(conn)
 
 
-@pytest.mark.parametrize("dimension", ["brand", "category"])
+@pytest.mark.parametrize("dimension", ["brand", "category", "subcategory"])
 def test_template_dimensions_agree_between_the_rollups_and_the_source_lines(world, dimension):
     conn, ids = world
     cr = conn.cursor()
@@ -266,9 +266,19 @@ def test_template_dimensions_agree_between_the_rollups_and_the_source_lines(worl
     assert "live" not in meta["sources"]
     assert live_rows == agg_rows
     keys = {r[0] for r in agg_rows}
-    assert keys == ({"Acme", "Zed"} if dimension == "brand" else {_root(cr)})
+    expected = {
+        "brand": {"Acme", "Zed"},
+        "category": {_root(cr)},
+        "subcategory": _children(cr, _root(cr)),
+    }
+    assert keys == expected[dimension]
     revenue = sum(v[0] for k, v in oracle(cr).items() if k[0] <= YESTERDAY)
     assert abs(sum(r[1] for r in agg_rows) - revenue) < EXACT
+
+
+def _children(cr, parent):
+    cr.execute("SELECT id FROM product_category WHERE parent_id = %s", (parent,))
+    return {row[0] for row in cr.fetchall()}
 
 
 def _root(cr):
