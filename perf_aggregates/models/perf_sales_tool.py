@@ -74,6 +74,8 @@ SOURCE_TABLES = (
     "res_partner",
 )
 MEASURE_COLUMNS = ["qty", "revenue", "refund_amount", "net_revenue"]
+#: The longest period a sales tool answers (ten years and a day or two).
+MAX_PERIOD_DAYS = 3660
 #: ``meta["column_types"]`` of the measure columns.
 MEASURE_TYPES = {
     "qty": "quantity",
@@ -196,6 +198,14 @@ class PerfSalesTool(models.AbstractModel):
         clean = super()._tool_validate(params)
         if "date_from" in clean and clean["date_from"] > clean["date_to"]:
             raise ValidationError(_("%s: the start date is after the end date.", self._description))
+        if "date_from" in clean and (clean["date_to"] - clean["date_from"]).days >= MAX_PERIOD_DAYS:
+            raise ValidationError(
+                _(
+                    "%(tool)s: the period is longer than %(days)s days.",
+                    tool=self._description,
+                    days=MAX_PERIOD_DAYS,
+                )
+            )
         return clean
 
     # ------------------------------------------------------------------------------------------

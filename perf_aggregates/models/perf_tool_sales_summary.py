@@ -8,14 +8,12 @@ series of the period. Amounts in the current company's currency.
 
 import datetime
 
-from odoo import _, api, models
-from odoo.exceptions import ValidationError
+from odoo import api, models
 
 from ..engine import summary
 from .perf_sales_tool import money
 
 #: The longest period a summary answers (about ten years).
-MAX_PERIOD_DAYS = 3660
 METRICS = ("revenue", "orders", "average_order_value", "customers", "refunds", "net")
 COLUMNS = [
     "metric",
@@ -29,28 +27,6 @@ COLUMNS = [
 MONEY_METRICS = frozenset({"revenue", "average_order_value", "refunds", "net"})
 
 
-def check_period(tool, params, max_days=MAX_PERIOD_DAYS):
-    """Refuse a period longer than ``max_days`` days (a clear message naming the tool)."""
-    if "date_from" in params and (params["date_to"] - params["date_from"]).days + 1 > max_days:
-        raise ValidationError(
-            _(
-                "%(tool)s: the period is longer than %(days)s days.",
-                tool=tool._description,
-                days=max_days,
-            )
-        )
-
-
-def sales_access(tool):
-    """``(owner, pos)`` for the current user, as ``perf.sales.tool`` decides them where it
-    restricts a salesman to his own documents (``_sales_owner``: his user id, else None;
-    ``_sales_pos_allowed``: whether POS figures may be shown), else every document. The
-    queries a tool runs itself beside :meth:`_sales_ask` apply them too."""
-    owner = tool._sales_owner() if hasattr(tool, "_sales_owner") else None
-    pos = tool._sales_pos_allowed() if hasattr(tool, "_sales_pos_allowed") else True
-    return owner, pos
-
-
 def _round(value, digits=2):
     return None if value is None else round(float(value), digits)
 
@@ -61,17 +37,12 @@ class PerfToolSalesSummary(models.AbstractModel):
     _description = "Sales summary"
     _tool_ttl = 300
 
-    @api.model
-    def _tool_validate(self, params):
-        clean = super()._tool_validate(params)
-        check_period(self, clean)
-        return clean
-
     def _tool_execute(self, params):
         ranges = summary.periods(params["date_from"], params["date_to"])
         first, last = summary.span(ranges)
         totals, meta = self._sales_ask("day", {**params, "date_from": first, "date_to": last})
-        owner, pos = sales_access(self)
+        access = self._sales_access()
+        owner, pos = access["owner"], access["pos"]
         counts, daily_orders = summary.orders_and_customers(
             self.env.cr,
             self._sales_company_ids(),

@@ -7,11 +7,10 @@ before (29 February -> 28), against the same stock on hand: the dimension table 
 today's stock only.
 """
 
-from odoo import api, models
+from odoo import models
 
 from ..engine import reports, summary
 from .perf_sales_tool import DATE_PARAMS
-from .perf_tool_sales_summary import check_period
 
 COLUMNS = ["season", "sold", "on_hand", "sell_through", "previous_sold", "previous_sell_through"]
 
@@ -33,12 +32,6 @@ class PerfToolSeasonPerformance(models.AbstractModel):
     #: Sold quantities of every salesperson (the aggregates): for users who may see all
     #: documents only (``perf.sales.tool`` refuses the others where it restricts them).
     _sales_own_documents = False
-
-    @api.model
-    def _tool_validate(self, params):
-        clean = super()._tool_validate(params)
-        check_period(self, clean)
-        return clean
 
     def _tool_execute(self, params):
         cr, companies = self.env.cr, self._sales_company_ids()

@@ -11,7 +11,6 @@ from odoo.addons.perf_core.engine.params import Param
 
 from ..engine import reports, sources, summary
 from .perf_sales_tool import PerfSalesTool, money
-from .perf_tool_sales_summary import check_period, sales_access
 
 COLUMN_TYPES = {
     "product_id": "id",
@@ -35,12 +34,6 @@ class PerfToolTopSellers(models.AbstractModel):
         "limit": Param("int", default=10, min=1, max=1000),
     }
 
-    @api.model
-    def _tool_validate(self, params):
-        clean = super()._tool_validate(params)
-        check_period(self, clean)
-        return clean
-
     def _tool_execute(self, params):
         if params["grain"] == "variant":
             return self._top_variants(params)
@@ -61,7 +54,8 @@ class PerfToolTopSellers(models.AbstractModel):
         rates, currency_name = self._sales_currency()
         companies = self._sales_company_ids()
         tzs = sources.company_timezones(self.env.cr, companies)
-        owner, pos = sales_access(self)
+        access = self._sales_access()
+        owner, pos = access["owner"], access["pos"]
         # A salesman restricted to his own documents: the source lines' owner filter.
         lines_options = None
         if owner is not None or not pos:
