@@ -786,6 +786,14 @@ SELECT s.company_id, s.aggregated_through, f.folded_through
         OR f.folded_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => %(half)s))
 """
 
+
+def fold_due(cr, company_ids, max_age_s):
+    """Whether :func:`fold` has anything to do for ``company_ids`` (the one small query a
+    read pays when the last fold is recent; the caller knows the tables exist)."""
+    cr.execute(_FOLD_DUE, {"companies": sorted(set(company_ids)), "half": max_age_s / 2.0})
+    return bool(cr.fetchall())
+
+
 #: Old dirty days a fold refreshes at most (the newest); the others wait in the log.
 FOLD_MAX_OLD_DAYS = 3
 

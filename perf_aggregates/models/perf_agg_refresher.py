@@ -197,7 +197,7 @@ class PerfAggRefresher(models.AbstractModel):
         if max_age_s is None:
             max_age_s = self._setting(agg_settings.LIVE_REFRESH_KEY)
         company_ids = sorted(set(company_ids))
-        if not company_ids:
+        if not company_ids or (max_age_s > 0 and not self._fold_due(company_ids, max_age_s)):
             return {"fold": "fresh", "folded": []}
         self.env.flush_all()
         cr = self.env.cr
@@ -220,6 +220,17 @@ class PerfAggRefresher(models.AbstractModel):
             # Rows written by SQL: the ORM must not serve what it cached before.
             self.env["perf.sales.daily"].invalidate_model()
         return {"fold": "folded" if changed else "fresh", "folded": folded}
+
+    @api.model
+    def _fold_due(self, company_ids, max_age_s):
+        """Whether :meth:`_fold` would fold anything (one small query, no savepoint: the
+        common case of a read shortly after the last fold)."""
+        registry = self.env.registry
+        if not getattr(registry, "_perf_agg_fold_table", False):
+            if not schema.table_exists(self.env.cr, "perf_agg_fold"):
+                return False
+            registry._perf_agg_fold_table = True  # dropped only with the module
+        return refresh.fold_due(self.env.cr, company_ids, max_age_s)
 
     @api.model
     def _refresh_live(self):

@@ -267,10 +267,12 @@ class PerfSalesTool(models.AbstractModel):
         if not staleness and not exact_now:
             meta["fold"] = "live"
             return True, meta
+        refresher, companies = self.env["perf.agg.refresher"], self._sales_company_ids()
+        if not exact_now and not refresher._fold_due(companies, staleness):
+            meta["fold"] = "fresh"
+            return False, meta
         with timeout.statement_timeout(self.env.cr, self._tool_timeout_ms):
-            outcome = self.env["perf.agg.refresher"]._fold(
-                self._sales_company_ids(), 0 if exact_now else staleness
-            )
+            outcome = refresher._fold(companies, 0 if exact_now else staleness)
         meta["fold"] = outcome["fold"]
         return bool(exact_now) and outcome["fold"] == "busy", meta
 

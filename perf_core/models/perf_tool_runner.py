@@ -97,14 +97,21 @@ class PerfToolRunner(models.AbstractModel):
         """Names of every tool: the models named ``perf.tool.*`` inheriting perf.tool.mixin
         (directly or through a shared base such as ``perf.sales.tool``, which is not a tool
         itself)."""
+        registry = self.env.registry
+        cached = getattr(registry, "_perf_tool_model_names", None)
+        if cached is not None:
+            # A registry's models never change (installing a module builds a new registry).
+            return list(cached)
         names, seen, todo = set(), set(), ["perf.tool.mixin"]
         while todo:
-            for child in self.env.registry[todo.pop()]._inherit_children:
+            for child in registry[todo.pop()]._inherit_children:
                 if child not in seen and child in self.env:
                     seen.add(child)
                     todo.append(child)
                     if child.startswith(TOOL_PREFIX):
                         names.add(child)
+        if registry.ready:  # not while modules are still being loaded into it
+            registry._perf_tool_model_names = tuple(sorted(names))
         return sorted(names)
 
     @api.model
