@@ -64,6 +64,11 @@ class TestSalesDashboardTour(HttpCase):
         dashboards = self.env["perf.dashboard"]
         shown = dashboards.with_user(salesman).load(board.id, "2024-01-01", "2024-01-31")
         self.assertIn(dead_stock.id, [w["id"] for w in shown["widgets"]])
+        # Season performance sums every salesperson's sales: not for his own documents only.
+        season = self.env.ref("perf_aggregates.perf_dashboard_widget_season")
+        self.assertNotIn(season.id, [w["id"] for w in shown["widgets"]])
+        with self.assertRaises(AccessError):
+            self.env["perf.tool.season_performance"].with_user(salesman).run({})
         hidden = dashboards.with_user(employee).load(board.id, "2024-01-01", "2024-01-31")
         self.assertNotIn(dead_stock.id, [w["id"] for w in hidden["widgets"]])
         with self.assertRaises(AccessError):

@@ -16,7 +16,7 @@ import datetime
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 #: Longest period a dashboard may be loaded for (10 years, leap days included).
 MAX_PERIOD_DAYS = 3653
@@ -200,5 +200,11 @@ class PerfDashboard(models.Model):
 
     @api.model
     def _dashboard_may_run(self, tool_model):
-        """Whether the user may run ``tool_model`` (the tool's own check, without raising)."""
-        return self.env.su or self.env.user.has_group(self.env[tool_model]._tool_group)
+        """Whether the user may run ``tool_model``: the tool's own access check (its group,
+        and whatever else the tool refuses, e.g. a sales tool of every salesperson's figures
+        for a salesman restricted to his own documents), without raising."""
+        try:
+            self.env[tool_model]._tool_check_access()
+        except AccessError:
+            return False
+        return True
