@@ -619,14 +619,7 @@ def rpc_part(args, odoo, redis, dsn):
             )
             print_outcomes(dsn, after_id)
         finally:
-            writer.stop.set()
-            writer.join()
-        print(
-            f"  writer: {writer.line_writes} sale line writes, {writer.pos_orders} POS orders, "
-            f"{len(writer.errors)} errors"
-        )
-        for error in writer.errors[:3]:
-            print(f"    {error}")
+            writer.finish()
         return 0
     finally:
         odoo_load.stop(server)

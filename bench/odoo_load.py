@@ -140,6 +140,17 @@ class Writer(threading.Thread):
         self.line_writes = self.pos_orders = 0
         self.errors = []
 
+    def finish(self):
+        """Stop writing, wait for the thread, and print what it did."""
+        self.stop.set()
+        self.join()
+        print(
+            f"  writer: {self.line_writes} sale line writes, {self.pos_orders} POS orders, "
+            f"{len(self.errors)} errors"
+        )
+        for error in self.errors[:3]:
+            print(f"    {error}")
+
     def run(self):
         conn = psycopg2.connect(self.dsn)
         begin = time.monotonic()
@@ -502,14 +513,7 @@ def main(argv=None):
                 outcomes, statuses = call_outcomes(args.dsn, after_id, tools)
                 report(name, loads, elapsed, outcomes, statuses, items, targets)
         finally:
-            writer.stop.set()
-            writer.join()
-        print(
-            f"  writer: {writer.line_writes} sale line writes, {writer.pos_orders} POS orders, "
-            f"{len(writer.errors)} errors"
-        )
-        for error in writer.errors[:3]:
-            print(f"    {error}")
+            writer.finish()
         return 0
     finally:
         stop(server)
